@@ -1,0 +1,248 @@
+//! The command line: parses arguments with clap, calls the pipeline, prints reports, and maps
+//! every outcome to the documented exit codes (one place):
+//! 0 ok, 1 no match or runtime error, 2 invalid input or usage, 3 conflict (nothing written).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::{Map, Value, json};
+
+use crate::registry::Registry;
+use crate::report::Status;
+use crate::trigger::Lang;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILURE: u8 = 1;
+pub const EXIT_INVALID: u8 = 2;
+pub const EXIT_CONFLICT: u8 = 3;
+
+#[derive(Parser)]
+#[command(name = "skillrun", version, about = "Runs trigger-driven agent skills (SQLAlchemy + Alembic database setup, ...)")]
+struct Cli {
+    /// Load skills from DIR (a manifest.json with its schemas and skills) instead of the built-in set.
+    #[arg(long, global = true, value_name = "DIR")]
+    skills_dir: Option<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG also works.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the skills.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rank the skills whose triggers match a request ("DB 설정 해줘", "set up alembic").
+    Match {
+        text: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answer a chat message: the matching skill, the inputs found, and what is still needed.
+    Chat {
+        text: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Print a skill's input JSON Schema.
+    Schema { skill: String },
+    /// Print a skill's SKILL.md.
+    Show { skill: String },
+    /// Run a skill.
+    Run {
+        skill: String,
+        /// The input: a JSON object, @FILE, or - for stdin.
+        #[arg(long, short)]
+        input: Option<String>,
+        /// Set one input field (repeatable); VALUE is JSON if it parses, else a string.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Show what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace files that differ (each is backed up under .skillrun/backups/).
+        #[arg(long)]
+        force: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Language of messages: ko or en (default: SKILLRUN_LANG, then LANG, then en).
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Serve the skills as MCP tools (JSON-RPC 2.0 over stdio).
+    Serve,
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_INVALID } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(cli.verbose);
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("skillrun: {e:#}");
+            EXIT_FAILURE
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()).try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    let registry = Registry::load(cli.skills_dir.as_deref())?;
+    match cli.command {
+        Command::List { json } => {
+            if json {
+                let skills: Vec<Value> = registry
+                    .skills()
+                    .iter()
+                    .map(|s| json!({"id": s.entry.id, "version": s.entry.version, "title": s.entry.title, "description": s.entry.description, "triggers": s.entry.triggers}))
+                    .collect();
+                print(&serde_json::to_string_pretty(&json!({ "skills": skills }))?);
+            } else {
+                let width = registry.skills().iter().map(|s| s.id().len()).max().unwrap_or(0);
+                for s in registry.skills() {
+                    print(&format!("{:<width$}  {:<8}  {}", s.id(), s.entry.version, s.entry.title.en));
+                }
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Match { text, json } => {
+            let reply = crate::chat::reply(&registry, &text, None);
+            if json {
+                print(&serde_json::to_string_pretty(&json!({"lang": reply.lang, "matches": reply.matches}))?);
+            } else if reply.matches.is_empty() {
+                eprintln!("no skill matches ({})", reply.lang.code());
+            } else {
+                for m in &reply.matches {
+                    print(&format!("{}\t{:.3}\t{}\t{}", m.matched.skill, m.matched.score, m.matched.trigger, reply.lang.code()));
+                }
+            }
+            Ok(if reply.matches.is_empty() { EXIT_FAILURE } else { EXIT_OK })
+        }
+        Command::Chat { text, json, lang } => {
+            let reply = crate::chat::reply(&registry, &text, lang.as_deref().and_then(Lang::parse));
+            if json {
+                print(&serde_json::to_string_pretty(&reply)?);
+            } else {
+                print(&reply.message);
+            }
+            Ok(if reply.matches.is_empty() { EXIT_FAILURE } else { EXIT_OK })
+        }
+        Command::Schema { skill } => {
+            print(&serde_json::to_string_pretty(&registry.get(&skill)?.input_schema)?);
+            Ok(EXIT_OK)
+        }
+        Command::Show { skill } => {
+            print(registry.get(&skill)?.skill_md.trim_end());
+            Ok(EXIT_OK)
+        }
+        Command::Run { skill, input, set, dry_run, force, json, lang } => {
+            let lang = lang.as_deref().and_then(Lang::parse).or_else(env_lang);
+            let input = match read_input(input.as_deref(), &set) {
+                Ok(v) => v,
+                Err(message) => {
+                    eprintln!("skillrun: {message}");
+                    return Ok(EXIT_INVALID);
+                }
+            };
+            let request = crate::Request { skill: skill.clone(), input, dry_run, force, lang };
+            match crate::run(&registry, &request, &mut |_| true) {
+                Ok(report) => {
+                    if json {
+                        print(&serde_json::to_string_pretty(&report)?);
+                    } else {
+                        print(report.to_text().trim_end());
+                    }
+                    Ok(match report.status {
+                        Status::Applied | Status::DryRun => EXIT_OK,
+                        Status::Invalid => EXIT_INVALID,
+                        Status::Conflict => EXIT_CONFLICT,
+                        Status::Error => EXIT_FAILURE,
+                    })
+                }
+                Err(e) => {
+                    if json {
+                        let status = if matches!(e, crate::Error::UnknownSkill { .. }) { "invalid" } else { "error" };
+                        print(&serde_json::to_string_pretty(&json!({"skill": skill, "status": status, "files": [], "commands": [], "errors": [{"field": "", "message": e.to_string()}], "message": e.to_string()}))?);
+                    } else {
+                        eprintln!("skillrun: {e}");
+                    }
+                    Ok(if matches!(e, crate::Error::UnknownSkill { .. }) { EXIT_INVALID } else { EXIT_FAILURE })
+                }
+            }
+        }
+        Command::Serve => {
+            crate::mcp::serve(registry)?;
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn env_lang() -> Option<Lang> {
+    if let Some(l) = std::env::var("SKILLRUN_LANG").ok().and_then(|v| Lang::parse(&v)) {
+        return Some(l);
+    }
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.is_empty())
+        .map(|v| if v.to_lowercase().starts_with("ko") { Lang::Ko } else { Lang::En })
+}
+
+/// `--input` (JSON, @file or -) merged with `--set key=value` pairs.
+fn read_input(input: Option<&str>, set: &[String]) -> Result<Value, String> {
+    let text = match input {
+        None => "{}".to_owned(),
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read the input from stdin: {e}"))?;
+            s
+        }
+        Some(arg) if arg.starts_with('@') => std::fs::read_to_string(&arg[1..]).map_err(|e| format!("cannot read the input file {}: {e}", &arg[1..]))?,
+        Some(arg) => arg.to_owned(),
+    };
+    let mut value: Value = serde_json::from_str(&text).map_err(|e| format!("--input is not valid JSON ({e}); pass a JSON object such as '{{\"projectPath\": \".\"}}'"))?;
+    if !set.is_empty() {
+        let object: &mut Map<String, Value> = value.as_object_mut().ok_or("--set needs --input to be a JSON object")?;
+        for pair in set {
+            let (key, raw) = pair.split_once('=').ok_or_else(|| format!("--set {pair}: expected KEY=VALUE"))?;
+            let parsed = serde_json::from_str(raw).ok().filter(|v: &Value| !v.is_string() || raw.starts_with('"')).unwrap_or_else(|| Value::String(raw.to_owned()));
+            object.insert(key.to_owned(), parsed);
+        }
+    }
+    Ok(value)
+}
+
+/// Writes a line to stdout; a closed pipe (`| head`) is not an error.
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{text}").is_err() {
+        std::process::exit(0);
+    }
+}

@@ -1,0 +1,164 @@
+//! Input: validates a request's input against the skill's JSON Schema (draft 2020-12), turns
+//! each failure into a field error that says what is wrong and how to fix it (in Korean or
+//! English), runs the skill's derive steps and applies defaults. The result is the template context.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::registry::{Derive, Skill};
+use crate::trigger::Lang;
+
+/// One problem with the input, located by a JSON pointer (`/databaseUrl`; `` for the whole input).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Input that passed validation, with defaults applied and derived values added.
+#[derive(Debug, Clone)]
+pub struct ValidInput {
+    /// The context templates see: the input fields plus derived values.
+    pub context: Map<String, Value>,
+    /// Strings that must never appear in a report or a log (passwords).
+    pub secrets: Vec<String>,
+    /// What the runtime changed in the input and why, for the report.
+    pub notes: Vec<String>,
+}
+
+/// Validates `input` for `skill`. Errors are in `lang`.
+pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, Vec<FieldError>> {
+    let ko = lang == Lang::Ko;
+    let Some(object) = input.as_object() else {
+        return Err(vec![FieldError {
+            field: String::new(),
+            message: if ko { "입력은 JSON 객체여야 합니다. 예: {\"projectPath\": \".\"}".into() } else { "the input must be a JSON object, e.g. {\"projectPath\": \".\"}".into() },
+        }]);
+    };
+    let mut errors: Vec<FieldError> = skill.validator.iter_errors(input).map(|e| describe(skill, &e, lang)).collect();
+    errors.sort_by(|a, b| a.field.cmp(&b.field));
+    errors.dedup();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let mut context = object.clone();
+    let mut secrets = Vec::new();
+    let mut notes = Vec::new();
+    for derive in &skill.spec.derive {
+        match derive {
+            Derive::DatabaseUrl(spec) => {
+                let url = context.get(&spec.url_field).and_then(Value::as_str).unwrap_or_default().to_owned();
+                let given = context.get(&spec.type_field).and_then(Value::as_str).map(str::to_owned);
+                let derived = crate::dburl::derive(spec, &url, given.as_deref(), lang)
+                    .map_err(|e| vec![FieldError { field: e.field, message: e.message }])?;
+                if let Some(from) = &derived.rewritten_from {
+                    let to = derived.url.split("://").next().unwrap_or_default();
+                    notes.push(if ko {
+                        format!("databaseUrl의 {from}를 비동기 드라이버 {to}://로 바꿨습니다")
+                    } else {
+                        format!("databaseUrl: {from} was rewritten to the async driver's {to}://")
+                    });
+                }
+                if given.is_none() {
+                    notes.push(if ko {
+                        format!("dbType을 URL에서 \"{}\"로 정했습니다", derived.db_type)
+                    } else {
+                        format!("dbType \"{}\" was taken from the URL", derived.db_type)
+                    });
+                }
+                context.insert(spec.url_field.clone(), Value::String(derived.url));
+                context.insert(format!("{}Example", spec.url_field), Value::String(derived.url_example));
+                context.insert(spec.type_field.clone(), Value::String(derived.db_type));
+                context.insert("dbDriver".into(), Value::String(derived.driver));
+                secrets.extend(derived.secrets);
+            }
+        }
+    }
+    if let Some(props) = skill.input_schema.get("properties").and_then(Value::as_object) {
+        for (name, prop) in props {
+            if let (false, Some(default)) = (context.contains_key(name), prop.get("default")) {
+                context.insert(name.clone(), default.clone());
+            }
+        }
+    }
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    Ok(ValidInput { context, secrets, notes })
+}
+
+/// A schema failure in words: what is wrong, then the field's own hint (`x-hint`) on how to fix it.
+fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) -> FieldError {
+    use jsonschema::error::ValidationErrorKind as K;
+    let ko = lang == Lang::Ko;
+    let mut field = error.instance_path().as_str().to_owned();
+    let props = skill.input_schema.get("properties").and_then(Value::as_object);
+    let known = || props.map(|p| p.keys().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+    let what = match error.kind() {
+        K::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            field = format!("{field}/{name}");
+            if ko { "필수 항목이 없습니다".to_owned() } else { "is required but missing".to_owned() }
+        }
+        K::AdditionalProperties { unexpected } => {
+            field = format!("{field}/{}", unexpected.first().map(String::as_str).unwrap_or_default());
+            let suggestion = unexpected.first().and_then(|u| closest(u, props)).map(|s| (s, true));
+            return FieldError {
+                field,
+                message: match (ko, suggestion) {
+                    (true, Some((s, _))) => format!("알 수 없는 항목입니다. \"{s}\"를 뜻했다면 이름을 고치세요 (허용: {})", known()),
+                    (true, None) => format!("알 수 없는 항목입니다. 지우세요 (허용: {})", known()),
+                    (false, Some((s, _))) => format!("is not a known field; did you mean \"{s}\"? (known: {})", known()),
+                    (false, None) => format!("is not a known field; remove it (known: {})", known()),
+                },
+            };
+        }
+        K::Type { kind } => {
+            let expected = format!("{kind:?}").to_lowercase().replace("single(", "").replace(')', "");
+            if ko { format!("{expected} 타입이어야 합니다") } else { format!("must be a {expected}") }
+        }
+        K::Enum { options } => {
+            let list = options.as_array().map(|a| a.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+            if ko { format!("{} 중 하나여야 합니다", list) } else { format!("must be one of {list}") }
+        }
+        K::MinLength { .. } => if ko { "비어 있으면 안 됩니다".to_owned() } else { "must not be empty".to_owned() },
+        K::Pattern { pattern } => if ko { format!("형식이 맞지 않습니다 (패턴 {pattern})") } else { format!("does not match the expected form ({pattern})") },
+        _ => error.masked().to_string(),
+    };
+    let hint = props
+        .and_then(|p| p.get(field.trim_start_matches('/')))
+        .and_then(|p| p.get("x-hint"))
+        .and_then(|h| h.get(lang.code()))
+        .and_then(Value::as_str);
+    let message = match hint {
+        Some(hint) => format!("{what}; {hint}"),
+        None => what,
+    };
+    FieldError { field, message }
+}
+
+/// The known property nearest to a misspelt one (case-insensitive, small edit distance).
+fn closest(name: &str, props: Option<&Map<String, Value>>) -> Option<String> {
+    let lower = name.to_lowercase().replace(['_', '-'], "");
+    props?
+        .keys()
+        .map(|k| (distance(&lower, &k.to_lowercase()), k))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, k)| k.clone())
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}

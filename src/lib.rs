@@ -1,0 +1,26 @@
+//! skillrun: a runtime for trigger-driven agent skills.
+//!
+//! A request (CLI arguments, an MCP `tools/call`, or chat text) goes one way:
+//! [`registry`] (which skill) -> [`input`] (schema, defaults, derived values) -> [`plan`] (every file
+//! rendered in memory and compared with the disk) -> [`apply`] (all-or-nothing writes) ->
+//! [`report`]. [`pipeline::run`] is that path; [`cli`], [`mcp`] and [`chat`] only translate.
+
+pub mod apply;
+pub mod chat;
+pub mod cli;
+pub mod dburl;
+pub mod error;
+pub mod input;
+pub mod mcp;
+pub mod merge;
+pub mod pipeline;
+pub mod plan;
+pub mod registry;
+pub mod report;
+pub mod trigger;
+
+pub use error::{Error, Result};
+pub use pipeline::{Request, Stage, run};
+pub use registry::Registry;
+pub use report::{Report, Status};
+pub use trigger::Lang;

@@ -1,0 +1,4 @@
+//! The `skillrun` binary: parses the command line and hands over to the library.
+fn main() -> std::process::ExitCode {
+    skillrun::cli::main()
+}

@@ -1,0 +1,84 @@
+//! The one way through: skill -> validated input -> plan -> apply -> report. Every transport
+//! (CLI, MCP server, chat) calls [`run`]; none holds skill logic of its own.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::registry::Registry;
+use crate::report::{Report, Status};
+use crate::trigger::Lang;
+
+/// A request to run one skill.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub skill: String,
+    pub input: Value,
+    pub dry_run: bool,
+    pub force: bool,
+    /// Language of errors and messages; English when not given.
+    pub lang: Option<Lang>,
+}
+
+/// Where a run is; an observer may stop it before `Applying` by returning `false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Validated,
+    Planned { files: usize },
+    Applying,
+    Done,
+}
+
+impl Stage {
+    /// Progress as (step, total) for progress notifications.
+    pub fn progress(self) -> (u32, u32) {
+        match self {
+            Stage::Validated => (1, 4),
+            Stage::Planned { .. } => (2, 4),
+            Stage::Applying => (3, 4),
+            Stage::Done => (4, 4),
+        }
+    }
+}
+
+/// Runs a skill and reports. `Ok` for every outcome a user can act on (applied, dry run, conflict,
+/// invalid input); `Err` for an unknown skill, an unsafe path, an I/O failure or cancellation.
+pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage) -> bool) -> Result<Report> {
+    let skill = registry.get(&request.skill)?;
+    let lang = request.lang.unwrap_or(Lang::En);
+    let input = match crate::input::prepare(skill, &request.input, lang) {
+        Ok(input) => input,
+        Err(errors) => {
+            let mut report = Report::new(skill, Status::Invalid, lang);
+            report.errors = errors;
+            report.message = crate::report::message(&report);
+            return Ok(report);
+        }
+    };
+    if !observe(Stage::Validated) {
+        return Err(Error::Cancelled);
+    }
+    let plan = crate::plan::plan(skill, &input, request.force, lang)?;
+    if !observe(Stage::Planned { files: plan.files.len() }) {
+        return Err(Error::Cancelled);
+    }
+    let status = if plan.has_conflicts() {
+        Status::Conflict
+    } else if request.dry_run {
+        Status::DryRun
+    } else {
+        Status::Applied
+    };
+    let mut backups = Vec::new();
+    if status == Status::Applied {
+        if !observe(Stage::Applying) {
+            return Err(Error::Cancelled);
+        }
+        backups = crate::apply::apply(&plan)?.backups;
+    }
+    let mut report = Report::new(skill, status, lang).with_plan(&plan, &backups);
+    report.notes = input.notes.clone();
+    report.message = crate::report::message(&report);
+    observe(Stage::Done);
+    tracing::info!(skill = %skill.id(), status = ?report.status, files = report.files.len(), "run finished");
+    Ok(report.scrub(&input.secrets))
+}

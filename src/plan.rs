@@ -1,0 +1,327 @@
+//! Planning: runs a skill's steps in memory. Every file is rendered (or merged with what is on
+//! disk) and compared with the disk, giving each a [`FileAction`]. Nothing here writes.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::input::ValidInput;
+use crate::registry::{IfExists, Skill, Step, When};
+use crate::trigger::Lang;
+
+/// What happens (or would happen) to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileAction {
+    Created,
+    Updated,
+    Unchanged,
+    Skipped,
+    Conflict,
+}
+
+impl FileAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileAction::Created => "created",
+            FileAction::Updated => "updated",
+            FileAction::Unchanged => "unchanged",
+            FileAction::Skipped => "skipped",
+            FileAction::Conflict => "conflict",
+        }
+    }
+    /// Whether applying the plan writes this file.
+    pub fn writes(self) -> bool {
+        matches!(self, FileAction::Created | FileAction::Updated)
+    }
+}
+
+/// One file of the plan: its new content and what is on disk now.
+#[derive(Debug, Clone)]
+pub struct PlannedFile {
+    /// Relative to the project, `/`-separated.
+    pub path: String,
+    /// Where it is written: inside the project, symbolic links resolved.
+    pub disk_path: PathBuf,
+    pub action: FileAction,
+    pub content: Vec<u8>,
+    pub existing: Option<Vec<u8>>,
+    /// Holds secrets: never shown in a diff, created with owner-only permissions.
+    pub secret: bool,
+    /// A replaced file whose old content is kept as a backup (`--force` over a conflict).
+    pub backup: bool,
+    /// Why a file is skipped or in conflict, in the request's language.
+    pub reason: Option<String>,
+}
+
+/// A follow-up command for the user.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedCommand {
+    pub run: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+}
+
+/// Everything a run would do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The project directory (absolute, symbolic links resolved as far as it exists).
+    pub root: PathBuf,
+    pub files: Vec<PlannedFile>,
+    pub commands: Vec<PlannedCommand>,
+}
+
+impl Plan {
+    pub fn has_conflicts(&self) -> bool {
+        self.files.iter().any(|f| f.action == FileAction::Conflict)
+    }
+}
+
+/// Plans `skill` for `input` into the project named by the input's `projectPath`.
+pub fn plan(skill: &Skill, input: &ValidInput, force: bool, lang: Lang) -> Result<Plan> {
+    let project = input.context.get("projectPath").and_then(Value::as_str).unwrap_or(".");
+    let root = resolve_root(Path::new(project))?;
+    let mut context = input.context.clone();
+    let mut planner = Planner { root: &root, files: Vec::new(), lang, force };
+    for step in &skill.spec.steps {
+        match step {
+            Step::Render { path, template, if_exists, vars, when } if applies(when, &context) => {
+                let mut ctx = context.clone();
+                ctx.extend(vars.clone());
+                let text = render(skill, template, path, &ctx)?;
+                planner.whole(path, text.into_bytes(), *if_exists, false)?;
+            }
+            Step::EnvFile { path, secret, set, when } if applies(when, &context) => {
+                let mut values = BTreeMap::new();
+                for (key, value) in set {
+                    values.insert(key.clone(), render_str(value, path, &context)?);
+                }
+                planner.env_file(path, &values, *secret)?;
+            }
+            Step::Lines { path, lines, when } if applies(when, &context) => {
+                planner.merge(path, |current| crate::merge::lines(current, lines))?;
+            }
+            Step::PythonDependencies { packages, by_field, when } if applies(when, &context) => {
+                let mut wanted = packages.clone();
+                for (field, by_value) in by_field {
+                    if let Some(extra) = context.get(field).and_then(Value::as_str).and_then(|v| by_value.get(v)) {
+                        wanted.extend(extra.iter().cloned());
+                    }
+                }
+                let pyproject = planner.current("pyproject.toml")?;
+                let target = crate::merge::dependency_target(pyproject.as_deref());
+                let path = target.file();
+                planner.merge(path, |current| crate::merge::dependencies(target, current, &wanted))?;
+                let install = match target {
+                    crate::merge::DependencyTarget::Requirements => "python -m pip install -r requirements.txt".to_owned(),
+                    crate::merge::DependencyTarget::Pyproject => {
+                        let quoted: Vec<String> = wanted.iter().map(|w| format!("\"{w}\"")).collect();
+                        format!("python -m pip install {}", quoted.join(" "))
+                    }
+                };
+                context.insert("dependencyFile".into(), Value::String(path.to_owned()));
+                context.insert("installCommand".into(), Value::String(install));
+            }
+            _ => {}
+        }
+    }
+    let mut commands = Vec::new();
+    for command in &skill.spec.commands {
+        let run = render_str(&command.run, "commands", &context)?;
+        if !run.trim().is_empty() {
+            commands.push(PlannedCommand { run, about: command.about.as_ref().map(|a| a.get(lang).to_owned()) });
+        }
+    }
+    let files = planner.files;
+    Ok(Plan { root, files, commands })
+}
+
+fn applies(when: &When, context: &Map<String, Value>) -> bool {
+    when.iter().all(|(field, values)| context.get(field).and_then(Value::as_str).is_some_and(|v| values.iter().any(|w| w == v)))
+}
+
+fn render(skill: &Skill, template: &str, path: &str, context: &Map<String, Value>) -> Result<String> {
+    let ctx = tera::Context::from_value(Value::Object(context.clone())).expect("an object is a context");
+    skill.templates.render(template, &ctx).map_err(|e| Error::Render {
+        template: template.to_owned(),
+        path: path.to_owned(),
+        message: crate::registry::tera_message(&e),
+    })
+}
+
+fn render_str(text: &str, path: &str, context: &Map<String, Value>) -> Result<String> {
+    if !text.contains("{{") && !text.contains("{%") {
+        return Ok(text.to_owned());
+    }
+    let ctx = tera::Context::from_value(Value::Object(context.clone())).expect("an object is a context");
+    tera::Tera::one_off(text, &ctx, false).map_err(|e| Error::Render {
+        template: "(inline)".to_owned(),
+        path: path.to_owned(),
+        message: crate::registry::tera_message(&e),
+    })
+}
+
+struct Planner<'a> {
+    root: &'a Path,
+    files: Vec<PlannedFile>,
+    lang: Lang,
+    force: bool,
+}
+
+impl Planner<'_> {
+    /// The file's content as the plan has it so far: an earlier step's output, else the disk's.
+    fn current(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        if let Some(f) = self.files.iter().find(|f| f.path == path) {
+            return Ok(Some(f.content.clone()));
+        }
+        let disk = safe_path(self.root, path)?;
+        read_existing(&disk, path)
+    }
+
+    fn record(&mut self, path: &str, content: Vec<u8>, action: FileAction, secret: bool, reason: Option<String>) -> Result<()> {
+        if let Some(f) = self.files.iter_mut().find(|f| f.path == path) {
+            f.content = content;
+            f.secret |= secret;
+            if f.existing.as_deref() == Some(f.content.as_slice()) {
+                f.action = FileAction::Unchanged;
+            } else if f.action == FileAction::Unchanged {
+                f.action = action;
+            }
+            return Ok(());
+        }
+        let disk_path = safe_path(self.root, path)?;
+        let existing = read_existing(&disk_path, path)?;
+        let backup = action == FileAction::Updated && reason.is_some();
+        self.files.push(PlannedFile { path: path.to_owned(), disk_path, action, content, existing, secret, backup, reason });
+        Ok(())
+    }
+
+    /// A file the skill owns as a whole.
+    fn whole(&mut self, path: &str, content: Vec<u8>, if_exists: IfExists, secret: bool) -> Result<()> {
+        let current = self.current(path)?;
+        let (action, reason) = match current {
+            None => (FileAction::Created, None),
+            Some(c) if c == content => (FileAction::Unchanged, None),
+            Some(_) if if_exists == IfExists::Keep => (FileAction::Skipped, Some(self.text("exists; kept as it is", "이미 있어 그대로 둡니다"))),
+            Some(_) if self.force => (FileAction::Updated, Some(self.text("replaced (--force); the old file is backed up", "덮어씀 (--force), 이전 파일은 백업됨"))),
+            Some(_) => (FileAction::Conflict, Some(self.text("exists with other content; review it, then re-run with --force to replace it (a backup is kept)", "다른 내용으로 이미 있습니다. 확인한 뒤 --force로 다시 실행하면 교체합니다 (백업 보관)"))),
+        };
+        let content = if action == FileAction::Skipped { current_or(self.current(path)?, content) } else { content };
+        self.record(path, content, action, secret, reason)
+    }
+
+    /// A file merged with what exists (`.gitignore`, requirements).
+    fn merge(&mut self, path: &str, f: impl FnOnce(Option<&str>) -> std::result::Result<String, String>) -> Result<()> {
+        let current = self.current(path)?;
+        let text = current.as_deref().map(|c| String::from_utf8_lossy(c).into_owned());
+        let merged = f(text.as_deref()).map_err(|message| Error::UnsafePath { path: path.to_owned(), reason: message })?;
+        let action = match &current {
+            None => FileAction::Created,
+            Some(c) if c == merged.as_bytes() => FileAction::Unchanged,
+            Some(_) => FileAction::Updated,
+        };
+        self.record(path, merged.into_bytes(), action, false, None)
+    }
+
+    fn env_file(&mut self, path: &str, values: &BTreeMap<String, String>, secret: bool) -> Result<()> {
+        let current = self.current(path)?;
+        let text = current.as_deref().map(|c| String::from_utf8_lossy(c).into_owned());
+        let merged = crate::merge::env_file(text.as_deref(), values, self.force);
+        let (action, reason) = match (&current, &merged.conflicts[..]) {
+            (_, [_, ..]) => {
+                let keys = merged.conflicts.join(", ");
+                (FileAction::Conflict, Some(self.text(
+                    &format!("already sets {keys} to another value; edit it yourself, or re-run with --force to replace it (a backup is kept)"),
+                    &format!("{keys}가 이미 다른 값으로 설정되어 있습니다. 직접 고치거나 --force로 다시 실행하세요 (백업 보관)"),
+                )))
+            }
+            (None, _) => (FileAction::Created, None),
+            (Some(c), _) if c == merged.text.as_bytes() => (FileAction::Unchanged, None),
+            (Some(_), _) if merged.replaced => (FileAction::Updated, Some(self.text("value replaced (--force); the old file is backed up", "값 교체 (--force), 이전 파일은 백업됨"))),
+            (Some(_), _) => (FileAction::Updated, None),
+        };
+        self.record(path, merged.text.into_bytes(), action, secret, reason)
+    }
+
+    fn text(&self, en: &str, ko: &str) -> String {
+        if self.lang == Lang::Ko { ko.to_owned() } else { en.to_owned() }
+    }
+}
+
+fn current_or(current: Option<Vec<u8>>, fallback: Vec<u8>) -> Vec<u8> {
+    current.unwrap_or(fallback)
+}
+
+fn read_existing(disk: &Path, rel: &str) -> Result<Option<Vec<u8>>> {
+    match std::fs::symlink_metadata(disk) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(disk, e)),
+        Ok(meta) if meta.is_dir() => Err(Error::UnsafePath { path: rel.to_owned(), reason: "a directory is in the way".into() }),
+        Ok(_) => std::fs::read(disk).map(Some).map_err(|e| Error::io(disk, e)),
+    }
+}
+
+/// The project root as an absolute path, with symbolic links resolved as far as it exists.
+fn resolve_root(project: &Path) -> Result<PathBuf> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let absolute = cwd.join(project);
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        rest.push(existing.file_name().map(ToOwned::to_owned).unwrap_or_default());
+        existing = existing.parent().unwrap_or(Path::new("/"));
+    }
+    let mut root = existing.canonicalize().map_err(|e| Error::io(existing, e))?;
+    if !root.is_dir() {
+        return Err(Error::UnsafePath { path: project.display().to_string(), reason: "the project path is not a directory".into() });
+    }
+    for part in rest.iter().rev() {
+        if part == ".." {
+            root.pop();
+        } else if !part.is_empty() && part != "." {
+            root.push(part);
+        }
+    }
+    Ok(root)
+}
+
+/// Where `rel` lands on disk, refused unless it stays inside `root` once symbolic links are
+/// followed (copier's rule: every destination must resolve inside the destination root).
+pub fn safe_path(root: &Path, rel: &str) -> Result<PathBuf> {
+    let refuse = |reason: &str| Error::UnsafePath { path: rel.to_owned(), reason: reason.to_owned() };
+    let rel_path = Path::new(rel);
+    if rel_path.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(refuse("the path must be relative and stay inside the project"));
+    }
+    let mut current = root.to_path_buf();
+    for component in rel_path.components() {
+        current.push(component);
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = current.canonicalize().map_err(|_| refuse("is a symbolic link that points nowhere"))?;
+                if !target.starts_with(root) {
+                    return Err(refuse("is reached through a symbolic link that leads outside the project"));
+                }
+                current = target;
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(root.join(resolve_within(root, rel_path)?))
+}
+
+/// `rel` with every existing symbolic-link prefix replaced by its target (relative to `root`).
+fn resolve_within(root: &Path, rel: &Path) -> Result<PathBuf> {
+    let mut current = root.to_path_buf();
+    for component in rel.components() {
+        current.push(component);
+        if current.is_symlink() {
+            current = current.canonicalize().map_err(|e| Error::io(&current, e))?;
+        }
+    }
+    Ok(current.strip_prefix(root).map(Path::to_path_buf).unwrap_or(current))
+}

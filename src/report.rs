@@ -1,0 +1,229 @@
+//! The report of a run: what the CLI prints (`--json` or a readable summary) and what an MCP
+//! tool call returns as `structuredContent`. Built from a plan; scrubbed of secrets.
+
+use serde::Serialize;
+
+use crate::input::FieldError;
+use crate::plan::{FileAction, Plan, PlannedCommand};
+use crate::trigger::Lang;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Applied,
+    DryRun,
+    Conflict,
+    Invalid,
+    Error,
+}
+
+/// One file in the report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileReport {
+    pub path: String,
+    pub action: FileAction,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
+    /// For a conflict: a unified diff from the file on disk to what the skill would write
+    /// (never for a file that holds secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+/// The result of one run.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub skill: String,
+    pub version: String,
+    pub status: Status,
+    pub lang: Lang,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    pub files: Vec<FileReport>,
+    pub commands: Vec<String>,
+    pub steps: Vec<PlannedCommand>,
+    pub errors: Vec<FieldError>,
+    pub notes: Vec<String>,
+    pub message: String,
+}
+
+impl Report {
+    pub(crate) fn new(skill: &crate::registry::Skill, status: Status, lang: Lang) -> Self {
+        Report {
+            skill: skill.entry.id.clone(),
+            version: skill.entry.version.clone(),
+            status,
+            lang,
+            project: None,
+            files: Vec::new(),
+            commands: Vec::new(),
+            steps: Vec::new(),
+            errors: Vec::new(),
+            notes: Vec::new(),
+            message: String::new(),
+        }
+    }
+
+    pub(crate) fn with_plan(mut self, plan: &Plan, backups: &[(String, String)]) -> Self {
+        self.project = Some(plan.root.display().to_string());
+        self.files = plan
+            .files
+            .iter()
+            .map(|f| FileReport {
+                path: f.path.clone(),
+                action: f.action,
+                reason: f.reason.clone(),
+                backup: backups.iter().find(|(p, _)| *p == f.path).map(|(_, b)| b.clone()),
+                diff: (f.action == FileAction::Conflict && !f.secret).then(|| diff(f.existing.as_deref().unwrap_or_default(), &f.content, &f.path)),
+            })
+            .collect();
+        self.commands = plan.commands.iter().map(|c| c.run.clone()).collect();
+        self.steps = plan.commands.clone();
+        self
+    }
+
+    pub fn count(&self, action: FileAction) -> usize {
+        self.files.iter().filter(|f| f.action == action).count()
+    }
+
+    /// Replaces every secret in every string of the report.
+    pub(crate) fn scrub(self, secrets: &[String]) -> Self {
+        if secrets.is_empty() {
+            return self;
+        }
+        let mut value = serde_json::to_value(&self).expect("a report serializes");
+        scrub_value(&mut value, secrets);
+        let mut clean = self;
+        // Re-read only the free-text fields; the structure is unchanged by scrubbing.
+        clean.message = value["message"].as_str().unwrap_or_default().to_owned();
+        for (i, e) in clean.errors.iter_mut().enumerate() {
+            e.message = value["errors"][i]["message"].as_str().unwrap_or_default().to_owned();
+        }
+        for (i, n) in clean.notes.iter_mut().enumerate() {
+            *n = value["notes"][i].as_str().unwrap_or_default().to_owned();
+        }
+        for (i, f) in clean.files.iter_mut().enumerate() {
+            f.diff = value["files"][i]["diff"].as_str().map(str::to_owned);
+            f.reason = value["files"][i]["reason"].as_str().map(str::to_owned);
+        }
+        clean
+    }
+
+    /// A summary for a person at a terminal: aligned file actions, then the next commands.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let ko = self.lang == Lang::Ko;
+        out.push_str(&format!("{} {}", self.skill, self.version));
+        if let Some(project) = &self.project {
+            out.push_str(&format!(" -> {project}"));
+        }
+        out.push('\n');
+        for e in &self.errors {
+            let field = if e.field.is_empty() { "(input)" } else { e.field.as_str() };
+            out.push_str(&format!("  error  {field}: {}\n", e.message));
+        }
+        let width = self.files.iter().map(|f| f.path.len()).max().unwrap_or(0);
+        for f in &self.files {
+            let mut line = format!("  {:<9}  {}", f.action.as_str(), f.path);
+            if let Some(reason) = f.reason.as_ref().filter(|_| f.action != FileAction::Unchanged) {
+                line = format!("  {:<9}  {:<width$}  ({reason})", f.action.as_str(), f.path);
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+            if let Some(diff) = &f.diff {
+                for l in diff.lines() {
+                    out.push_str(&format!("      {l}\n"));
+                }
+            }
+        }
+        for n in &self.notes {
+            out.push_str(&format!("  note  {n}\n"));
+        }
+        if !self.steps.is_empty() && matches!(self.status, Status::Applied | Status::DryRun) {
+            out.push_str(if ko { "\n다음 명령:\n" } else { "\nNext:\n" });
+            let w = self.steps.iter().map(|c| c.run.len()).max().unwrap_or(0);
+            for (i, c) in self.steps.iter().enumerate() {
+                match &c.about {
+                    Some(about) => out.push_str(&format!("  {}. {:<w$}  # {about}\n", i + 1, c.run)),
+                    None => out.push_str(&format!("  {}. {}\n", i + 1, c.run)),
+                }
+            }
+        }
+        out.push('\n');
+        out.push_str(&self.message);
+        out.push('\n');
+        out
+    }
+}
+
+fn scrub_value(value: &mut serde_json::Value, secrets: &[String]) {
+    match value {
+        serde_json::Value::String(s) => {
+            for secret in secrets.iter().filter(|s| !s.is_empty()) {
+                if s.contains(secret.as_str()) {
+                    *s = s.replace(secret.as_str(), "***");
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| scrub_value(v, secrets)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| scrub_value(v, secrets)),
+        _ => {}
+    }
+}
+
+fn diff(old: &[u8], new: &[u8], path: &str) -> String {
+    let old = String::from_utf8_lossy(old);
+    let new = String::from_utf8_lossy(new);
+    similar::TextDiff::from_lines(old.as_ref(), new.as_ref())
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("a/{path} (on disk)"), &format!("b/{path} (generated)"))
+        .to_string()
+}
+
+/// The short message of a report, in its language.
+pub(crate) fn message(report: &Report) -> String {
+    let ko = report.lang == Lang::Ko;
+    let n = |a| report.count(a);
+    let (created, updated, unchanged, skipped, conflict) =
+        (n(FileAction::Created), n(FileAction::Updated), n(FileAction::Unchanged), n(FileAction::Skipped), n(FileAction::Conflict));
+    let first_command = report.commands.iter().find(|c| c.contains("alembic revision")).or(report.commands.first());
+    match report.status {
+        Status::Applied if created + updated == 0 => {
+            if ko { format!("{}: 바뀐 것이 없습니다. 모든 파일이 이미 최신입니다 ({unchanged}개 그대로).", report.skill) } else { format!("{}: nothing to do; every file is already up to date ({unchanged} unchanged).", report.skill) }
+        }
+        Status::Applied => {
+            let next = first_command.map(|c| if ko { format!(" 다음: {c}") } else { format!(" Next: {c}") }).unwrap_or_default();
+            if ko {
+                format!("{}: 파일 {created}개 생성, {updated}개 수정, {unchanged}개 그대로, {skipped}개 건너뜀.{next}", report.skill)
+            } else {
+                format!("{}: {created} files created, {updated} updated, {unchanged} unchanged, {skipped} skipped.{next}", report.skill)
+            }
+        }
+        Status::DryRun => {
+            if ko {
+                format!("미리보기: 파일 {created}개 생성, {updated}개 수정, {unchanged}개 그대로, {skipped}개 건너뜀, 충돌 {conflict}개 예정. 아무것도 쓰지 않았습니다.")
+            } else {
+                format!("Dry run: would create {created} files, update {updated}, leave {unchanged} unchanged, skip {skipped}; {conflict} conflicts. Nothing was written.")
+            }
+        }
+        Status::Conflict => {
+            let paths: Vec<&str> = report.files.iter().filter(|f| f.action == FileAction::Conflict).map(|f| f.path.as_str()).collect();
+            if ko {
+                format!("아무것도 쓰지 않았습니다: {}개 파일이 생성될 내용과 다릅니다 ({}). 확인한 뒤 --force로 다시 실행하면 교체하며, 이전 파일은 {}/에 백업됩니다.", conflict, paths.join(", "), crate::apply::BACKUP_DIR)
+            } else {
+                format!("Nothing was written: {} existing files differ from what {} would write ({}). Review them, then re-run with --force to replace them; the old files are backed up under {}/.", conflict, report.skill, paths.join(", "), crate::apply::BACKUP_DIR)
+            }
+        }
+        Status::Invalid => {
+            let fields: Vec<&str> = report.errors.iter().map(|e| e.field.as_str()).collect();
+            if ko { format!("입력이 올바르지 않아 아무것도 쓰지 않았습니다: {}.", fields.join(", ")) } else { format!("The input is invalid, nothing was written: {}.", fields.join(", ")) }
+        }
+        Status::Error => report.errors.first().map(|e| e.message.clone()).unwrap_or_default(),
+    }
+}
