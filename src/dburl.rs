@@ -201,13 +201,18 @@ struct NetworkParts<'a> {
 /// Splits `user:password@host:port/database?query`. A password may hold unencoded `@ / ? # :`:
 /// the userinfo ends at the first `@` after which a well-formed host part follows.
 fn split_network(rest: &str) -> Option<NetworkParts<'_>> {
-    let candidates = std::iter::once(None).chain(rest.match_indices('@').map(|(i, _)| Some(i)));
+    // Leftmost `@` first (a password may hold `@`), then no userinfo at all; a username never
+    // holds `/` or `?`, so an `@` in the path or query is not taken for the userinfo's end.
+    let candidates = rest.match_indices('@').map(|(i, _)| Some(i)).chain(std::iter::once(None));
     let mut found = None;
     for at in candidates {
-        let after = at.map_or(rest, |i| &rest[i + 1..]);
-        if at.is_none() && rest.contains('@') {
-            continue;
+        if let Some(i) = at {
+            let user = rest[..i].split(':').next().unwrap_or_default();
+            if user.contains(['/', '?']) {
+                continue;
+            }
         }
+        let after = at.map_or(rest, |i| &rest[i + 1..]);
         if let Some(parts) = split_host(after) {
             found = Some((at, parts));
             break;
@@ -295,7 +300,9 @@ mod tests {
 
     fn spec() -> Spec {
         let skill: serde_json::Value = serde_json::from_str(include_str!("../skills/database-setup/skill.json")).unwrap();
-        serde_json::from_value(skill["derive"][0].clone()).unwrap()
+        let mut step = skill["derive"][0].clone();
+        step.as_object_mut().unwrap().remove("kind");
+        serde_json::from_value(step).unwrap()
     }
 
     fn url(input: &str) -> String {

@@ -1,0 +1,11 @@
+//! The integration tests: one binary, one topic per module. Everything runs the real
+//! `skillrun` binary (or, for end-to-end, the generated project under real Python tooling).
+
+mod support;
+
+mod cli;
+mod e2e;
+mod mcp;
+mod safety;
+mod triggers;
+mod validation;

@@ -1,0 +1,74 @@
+//! Nothing a user wrote is lost: no write through a symbolic link out of the project, no
+//! half-written project when a write fails, no password in any output or tracked file.
+
+use crate::support::Test;
+
+#[test]
+fn a_symlink_out_of_the_project_is_refused() {
+    let t = Test::new();
+    let outside = t.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(t.project()).unwrap();
+    std::os::unix::fs::symlink(&outside, t.project().join("app")).unwrap();
+    let ran = t.database_setup("sqlite:///./app.db", &[]);
+    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert!(ran.json()["message"].as_str().unwrap().contains("symbolic link that leads outside the project"));
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+    assert!(!t.project().join("alembic.ini").exists(), "nothing written when one path is refused");
+}
+
+#[test]
+fn a_symlinked_file_inside_the_project_is_written_through() {
+    let t = Test::new();
+    t.write("real.env", "DEBUG=1\n");
+    std::os::unix::fs::symlink(t.project().join("real.env"), t.project().join(".env")).unwrap();
+    t.database_setup("sqlite:///./app.db", &[]).code(0);
+    assert!(t.project().join(".env").is_symlink());
+    assert!(t.read("real.env").contains("DATABASE_URL="));
+}
+
+#[test]
+fn a_failure_part_way_leaves_the_project_as_it_was() {
+    for point in ["rename:1", "rename:7", "rename:21", "stage"] {
+        let t = Test::new();
+        t.write(".gitignore", "node_modules/\n");
+        t.write("requirements.txt", "fastapi\n");
+        let before = t.snapshot();
+        let t = t.env("SKILLRUN_FAIL_AT", point);
+        let ran = t.database_setup("sqlite:///./app.db", &[]);
+        assert_eq!(ran.code, 1, "{point}: {}", ran.stdout);
+        assert!(ran.json()["message"].as_str().unwrap().contains("injected failure"));
+        assert_eq!(t.snapshot(), before, "{point}: the project must be as it was");
+    }
+}
+
+#[test]
+fn a_file_where_a_directory_must_go_stops_the_run_before_writing() {
+    let t = Test::new();
+    t.write("app/core", "not a directory\n");
+    let before = t.snapshot();
+    let ran = t.database_setup("sqlite:///./app.db", &[]);
+    assert_ne!(ran.code, 0);
+    assert_eq!(t.snapshot(), before);
+}
+
+#[test]
+fn the_password_appears_only_in_the_ignored_env_file() {
+    let t = Test::new();
+    let ran = t.database_setup("postgresql://app:Sup3r%23S3cret@db:5432/app", &["-vv"]);
+    let ran = ran.code(0);
+    for secret in ["Sup3r%23S3cret", "Sup3r#S3cret"] {
+        assert!(!ran.stdout.contains(secret) && !ran.stderr.contains(secret), "secret leaked in output");
+        for (path, content) in t.snapshot() {
+            if path != ".env" {
+                assert!(!String::from_utf8_lossy(&content).contains(secret), "secret in {path}");
+            }
+        }
+    }
+    assert!(t.read(".env").contains("Sup3r%23S3cret"));
+    assert!(t.read(".gitignore").lines().any(|l| l == ".env"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(t.project().join(".env")).unwrap().permissions().mode() & 0o777, 0o600);
+    let conflict = t.database_setup("postgresql://app:Other%23Pass@db:5432/app", &[]).code(3);
+    assert!(!conflict.stdout.contains("Sup3r") && !conflict.stdout.contains("Other%23Pass"), "{}", conflict.stdout);
+}

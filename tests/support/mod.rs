@@ -1,0 +1,128 @@
+//! Test support: a builder that runs the real `skillrun` binary with arguments, stdin,
+//! environment and a temporary project, then checks exit code, output and files.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_skillrun");
+
+/// One run of the binary.
+#[must_use]
+pub struct Test {
+    args: Vec<String>,
+    stdin: Option<String>,
+    env: Vec<(String, String)>,
+    pub dir: tempfile::TempDir,
+}
+
+/// What a run printed and returned.
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+    #[track_caller]
+    pub fn code(self, expected: i32) -> Self {
+        assert_eq!(self.code, expected, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+impl Test {
+    pub fn new() -> Self {
+        Test { args: Vec::new(), stdin: None, env: Vec::new(), dir: tempfile::tempdir().expect("temp dir") }
+    }
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
+        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+    pub fn arg(self, arg: impl AsRef<str>) -> Self {
+        self.args([arg])
+    }
+    pub fn stdin(mut self, text: impl Into<String>) -> Self {
+        self.stdin = Some(text.into());
+        self
+    }
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+    /// The project directory used by [`Test::run_skill`]: `<temp>/project`.
+    pub fn project(&self) -> PathBuf {
+        self.dir.path().join("project")
+    }
+    pub fn write(&self, rel: &str, content: &str) -> &Self {
+        let path = self.project().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+        self
+    }
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.project().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+    /// Runs `skillrun` with the arguments given so far.
+    pub fn run(&self) -> Ran {
+        let mut cmd = Command::new(BIN);
+        cmd.args(&self.args).current_dir(self.dir.path()).env_remove("SKILLRUN_SKILLS_DIR").env_remove("SKILLRUN_LANG").env("LANG", "C");
+        cmd.env_remove("RUST_LOG");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        run_command(cmd, self.stdin.as_deref())
+    }
+    /// `skillrun run database-setup --input <json> --json <extra>` against `project()`.
+    pub fn database_setup(&self, url: &str, extra: &[&str]) -> Ran {
+        let input = serde_json::json!({"projectPath": self.project(), "databaseUrl": url});
+        let mut cmd = Command::new(BIN);
+        cmd.args(["run", "database-setup", "--json", "--input", &input.to_string()]).args(extra).current_dir(self.dir.path());
+        cmd.env_remove("SKILLRUN_SKILLS_DIR").env_remove("SKILLRUN_LANG").env("LANG", "C");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        run_command(cmd, None)
+    }
+    /// Every file under the project with its content, for before/after comparisons.
+    pub fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        walk(&self.project(), &self.project(), &mut out);
+        out.sort();
+        out
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    let Ok(items) = std::fs::read_dir(dir) else { return };
+    for item in items.flatten() {
+        let path = item.path();
+        let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        if item.file_type().unwrap().is_dir() {
+            out.push((format!("{rel}/"), Vec::new()));
+            walk(root, &path, out);
+        } else {
+            out.push((rel, std::fs::read(&path).unwrap_or_default()));
+        }
+    }
+}
+
+pub fn run_command(mut cmd: Command, stdin: Option<&str>) -> Ran {
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn skillrun");
+    if let Some(text) = stdin {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+    Ran { code: status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() }
+}
+
+/// Whether tests must fail rather than skip when a service or tool is missing.
+pub fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}

@@ -1,0 +1,62 @@
+//! Input validation through the CLI: each error names the field (a JSON pointer), says what is
+//! wrong and how to fix it, in the requested language; nothing is written.
+
+use crate::support::Test;
+
+fn errors(input: &str, lang: &str) -> Vec<(String, String)> {
+    let t = Test::new().args(["run", "database-setup", "--json", "--lang", lang, "--input", input]);
+    let ran = t.run().code(2);
+    let json = ran.json();
+    assert_eq!(json["status"], "invalid");
+    assert_eq!(json["files"].as_array().unwrap().len(), 0);
+    assert_eq!(std::fs::read_dir(t.dir.path()).unwrap().count(), 0, "nothing may be written");
+    json["errors"].as_array().unwrap().iter().map(|e| (e["field"].as_str().unwrap().to_owned(), e["message"].as_str().unwrap().to_owned())).collect()
+}
+
+#[test]
+fn missing_fields_are_named_with_a_fix() {
+    let errs = errors("{}", "en");
+    assert_eq!(errs.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), ["/databaseUrl", "/projectPath"]);
+    assert!(errs[0].1.starts_with("is required but missing; give a URL such as"), "{}", errs[0].1);
+    let errs = errors("{}", "ko");
+    assert!(errs[1].1.starts_with("필수 항목이 없습니다; 프로젝트 디렉터리를 지정하세요"), "{}", errs[1].1);
+}
+
+#[test]
+fn wrong_enum_and_type() {
+    let errs = errors(r#"{"projectPath": "p", "databaseUrl": "sqlite:///a.db", "dbType": "oracle"}"#, "en");
+    assert_eq!(errs, [("/dbType".to_owned(), r#"must be one of "postgresql", "mysql", "sqlite"; use one of "postgresql", "mysql", "sqlite", or leave it out to take it from the URL"#.to_owned())]);
+    let errs = errors(r#"{"projectPath": 5, "databaseUrl": "sqlite:///a.db"}"#, "en");
+    assert_eq!(errs[0].0, "/projectPath");
+    assert!(errs[0].1.starts_with("must be a string"), "{}", errs[0].1);
+}
+
+#[test]
+fn unknown_field_suggests_the_known_one() {
+    let errs = errors(r#"{"projectPath": "p", "databaseURL": "sqlite:///a.db"}"#, "en");
+    assert!(errs.iter().any(|(f, m)| f == "/databaseURL" && m.contains("did you mean \"databaseUrl\"")), "{errs:?}");
+}
+
+#[test]
+fn url_errors_in_both_languages() {
+    let errs = errors(r#"{"projectPath": "p", "databaseUrl": "localhost:5432/app"}"#, "en");
+    assert_eq!(errs[0].0, "/databaseUrl");
+    assert!(errs[0].1.contains("no `scheme://`"), "{}", errs[0].1);
+    let errs = errors(r#"{"projectPath": "p", "databaseUrl": "mysql://root:pw@h/app", "dbType": "postgresql"}"#, "ko");
+    assert_eq!(errs[0].0, "/dbType");
+    assert!(errs[0].1.contains("dbType을 \"mysql\"로 바꾸거나"), "{}", errs[0].1);
+    let errs = errors(r#"{"projectPath": "p", "databaseUrl": "mongodb://u:hunter2@h/app"}"#, "en");
+    assert!(errs[0].1.contains("`mongodb://`") && !errs[0].1.contains("hunter2"), "{}", errs[0].1);
+}
+
+#[test]
+fn bad_json_is_a_usage_error() {
+    let ran = Test::new().args(["run", "database-setup", "--input", "{not json"]).run().code(2);
+    assert!(ran.stderr.contains("--input is not valid JSON"), "{}", ran.stderr);
+}
+
+#[test]
+fn unknown_skill_is_named() {
+    let ran = Test::new().args(["run", "nope", "--input", "{}"]).run().code(2);
+    assert!(ran.stderr.contains("unknown skill `nope` (known skills: database-setup)"), "{}", ran.stderr);
+}
