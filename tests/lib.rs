@@ -7,5 +7,6 @@ mod cli;
 mod e2e;
 mod mcp;
 mod safety;
+mod skills_dir;
 mod triggers;
 mod validation;
