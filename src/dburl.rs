@@ -72,7 +72,9 @@ const SECRET_QUERY_KEYS: [&str; 5] = ["password", "passwd", "pwd", "secret", "to
 pub fn derive(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Result<Derived, UrlError> {
     let ko = lang == Lang::Ko;
     let url_err = |en: String, ko_text: String| UrlError { field: format!("/{}", spec.url_field), message: if ko { ko_text } else { en } };
-    let url = url.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+    let url = url.trim().trim_matches(|c| c == '"' || c == '\'' || c == '<' || c == '>').trim();
+    // A JDBC URL names the same database: `jdbc:postgresql://...`.
+    let url = url.get(..5).filter(|p| p.eq_ignore_ascii_case("jdbc:")).map_or(url, |_| &url[5..]);
     let kinds = spec.dialects.keys().cloned().collect::<Vec<_>>().join(", ");
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(url_err(
@@ -319,6 +321,8 @@ mod tests {
         assert_eq!(url("sqlite:///./app.db"), "sqlite+aiosqlite:///./app.db");
         assert_eq!(url("sqlite://"), "sqlite+aiosqlite://");
         assert_eq!(url("  'sqlite:////tmp/a.db' "), "sqlite+aiosqlite:////tmp/a.db");
+        assert_eq!(url("jdbc:postgresql://db:5432/app?connect_timeout=5"), "postgresql+asyncpg://db:5432/app?timeout=5");
+        assert_eq!(url("postgresql:///app"), "postgresql+asyncpg:///app");
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
             message: if ko { "입력은 JSON 객체여야 합니다. 예: {\"projectPath\": \".\"}".into() } else { "the input must be a JSON object, e.g. {\"projectPath\": \".\"}".into() },
         }]);
     };
+    let mut notes = Vec::new();
+    let input = &normalize_enums(skill, object, lang, &mut notes);
+    let object = input.as_object().expect("still an object");
     let mut errors: Vec<FieldError> = skill.validator.iter_errors(input).map(|e| describe(skill, &e, lang)).collect();
     errors.sort_by(|a, b| a.field.cmp(&b.field));
     errors.dedup();
@@ -44,7 +47,6 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
 
     let mut context = object.clone();
     let mut secrets = Vec::new();
-    let mut notes = Vec::new();
     for derive in &skill.spec.derive {
         match derive {
             Derive::DatabaseUrl(spec) => {
@@ -85,6 +87,27 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     secrets.dedup();
     Ok(ValidInput { context, secrets, notes })
+}
+
+/// Spellings people use for an enum value: any case, or an alias the schema lists under
+/// `x-aliases` (`"postgres"` for `"postgresql"`). Each rewrite is noted.
+fn normalize_enums(skill: &Skill, object: &Map<String, Value>, lang: Lang, notes: &mut Vec<String>) -> Value {
+    let mut out = object.clone();
+    let Some(props) = skill.input_schema.get("properties").and_then(Value::as_object) else { return Value::Object(out) };
+    for (name, prop) in props {
+        let (Some(given), Some(options)) = (object.get(name).and_then(Value::as_str), prop.get("enum").and_then(Value::as_array)) else { continue };
+        let options: Vec<&str> = options.iter().filter_map(Value::as_str).collect();
+        if options.contains(&given) {
+            continue;
+        }
+        let key = given.trim().to_lowercase();
+        let alias = prop.get("x-aliases").and_then(|a| a.get(&key)).and_then(Value::as_str);
+        if let Some(value) = options.iter().copied().find(|o| o.to_lowercase() == key).or(alias) {
+            out.insert(name.clone(), Value::String(value.to_owned()));
+            notes.push(if lang == Lang::Ko { format!("{name} \"{given}\"을(를) \"{value}\"로 읽었습니다") } else { format!("{name} \"{given}\" was read as \"{value}\"") });
+        }
+    }
+    Value::Object(out)
 }
 
 /// A schema failure in words: what is wrong, then the field's own hint (`x-hint`) on how to fix it.

@@ -60,3 +60,14 @@ fn unknown_skill_is_named() {
     let ran = Test::new().args(["run", "nope", "--input", "{}"]).run().code(2);
     assert!(ran.stderr.contains("unknown skill `nope` (known skills: database-setup)"), "{}", ran.stderr);
 }
+
+#[test]
+fn common_spellings_of_the_database_kind_are_understood() {
+    for (given, kind, url) in [("PostgreSQL", "postgresql", "postgres://u@h/app"), ("mariadb", "mysql", "mysql://u@h/app"), ("sqlite3", "sqlite", "sqlite:///./a.db")] {
+        let t = Test::new();
+        let input = serde_json::json!({"projectPath": t.project(), "databaseUrl": url, "dbType": given}).to_string();
+        let t = t.args(["run", "database-setup", "--json", "--input", &input]);
+        let json = t.run().code(0).json();
+        assert!(json["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap() == format!("dbType \"{given}\" was read as \"{kind}\"")), "{json}");
+    }
+}
