@@ -230,6 +230,13 @@ impl Planner<'_> {
         let current = self.current(path)?;
         let text = current.as_deref().map(|c| String::from_utf8_lossy(c).into_owned());
         let merged = crate::merge::env_file(text.as_deref(), values, self.force);
+        if secret && git_tracked(self.root, path) {
+            let reason = self.text(
+                &format!("is tracked by git, so the password would be committed; untrack it (`git rm --cached {path}`), then run again"),
+                &format!("git이 추적하는 파일이라 비밀번호가 커밋됩니다. 추적을 끊은 뒤(`git rm --cached {path}`) 다시 실행하세요"),
+            );
+            return self.record(path, merged.text.into_bytes(), FileAction::Conflict, secret, Some(reason));
+        }
         let (action, reason) = match (&current, &merged.conflicts[..]) {
             (_, [_, ..]) => {
                 let keys = merged.conflicts.join(", ");
@@ -249,6 +256,20 @@ impl Planner<'_> {
     fn text(&self, en: &str, ko: &str) -> String {
         if self.lang == Lang::Ko { ko.to_owned() } else { en.to_owned() }
     }
+}
+
+/// Whether git tracks `rel` in the repository holding `root` (false without git or a repository).
+fn git_tracked(root: &Path, rel: &str) -> bool {
+    root.is_dir()
+        && std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["ls-files", "--error-unmatch", "--", rel])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
 }
 
 fn current_or(current: Option<Vec<u8>>, fallback: Vec<u8>) -> Vec<u8> {

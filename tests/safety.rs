@@ -72,3 +72,31 @@ fn the_password_appears_only_in_the_ignored_env_file() {
     let conflict = t.database_setup("postgresql://app:Other%23Pass@db:5432/app", &[]).code(3);
     assert!(!conflict.stdout.contains("Sup3r") && !conflict.stdout.contains("Other%23Pass"), "{}", conflict.stdout);
 }
+
+#[test]
+fn a_git_tracked_env_file_never_gets_the_password() {
+    let t = Test::new();
+    t.write(".env", "DEBUG=1\n");
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git").arg("-C").arg(t.project()).args(args).output().unwrap().status.success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", ".env"]);
+    for extra in [&[][..], &["--force"][..]] {
+        let json = t.database_setup("postgresql://app:Tracked%21pw@db/app", extra).code(3).json();
+        let env = json["files"].as_array().unwrap().iter().find(|f| f["path"] == ".env").unwrap().clone();
+        assert_eq!(env["action"], "conflict");
+        assert!(env["reason"].as_str().unwrap().contains("git rm --cached .env"), "{env}");
+        assert_eq!(t.read(".env"), "DEBUG=1\n");
+    }
+}
+
+#[test]
+fn a_project_path_that_is_a_file_is_refused() {
+    let t = Test::new();
+    std::fs::write(t.project(), "x").unwrap();
+    let ran = t.database_setup("sqlite:///./app.db", &[]);
+    assert_eq!(ran.code, 1);
+    assert!(ran.json()["message"].as_str().unwrap().contains("not a directory"), "{}", ran.stdout);
+}
