@@ -1,0 +1,56 @@
+//! `skillrun serve`: the skills as an MCP server over stdio (JSON-RPC 2.0, one message per line,
+//! nothing but protocol messages on stdout, logs on stderr).
+//!
+//! Built on rmcp: [`server`] is the handler (tools, resources, the skills extension), [`tools`]
+//! and [`documents`] translate skills and reports to MCP shapes, and [`transport`] frames stdio
+//! in front of rmcp so that every bad line gets a JSON-RPC error and the server stays up.
+//! Both lifecycles are served: `initialize` (2025-06-18, 2025-11-25) and the per-request `_meta`
+//! of 2026-07-28 with `server/discover`. The server exits when stdin closes.
+
+mod documents;
+mod server;
+mod tools;
+mod transport;
+
+use std::time::Duration;
+
+use rmcp::ServiceExt;
+use rmcp::service::ServerInitializeError;
+use tokio_util::sync::CancellationToken;
+
+pub use server::PROTOCOL_VERSIONS;
+use server::SkillServer;
+pub use tools::{MATCH_TOOL, tool_name};
+pub use transport::MAX_LINE_BYTES;
+
+use crate::registry::Registry;
+
+/// Serves the registry's skills as MCP tools on stdin/stdout until stdin closes.
+pub fn serve(registry: Registry) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("skillrun-mcp").build()?;
+    let result = runtime.block_on(serve_stdio(registry));
+    // A blocking stdin read (when stdin is not a pipe) cannot be cancelled: don't wait for it.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    result
+}
+
+async fn serve_stdio(registry: Registry) -> anyhow::Result<()> {
+    let (stdin, stdout) = rmcp::transport::stdio_pipes();
+    let (input_closed, output_closed) = (CancellationToken::new(), CancellationToken::new());
+    let (transport, writer) = transport::spawn(stdin, stdout, input_closed.clone(), output_closed.clone());
+    tracing::info!(skills = registry.skills().len(), "serving MCP on stdio");
+    let running = match SkillServer::new(registry, input_closed).serve_with_ct(transport, output_closed).await {
+        Ok(running) => running,
+        Err(ServerInitializeError::ConnectionClosed(_) | ServerInitializeError::Cancelled) => {
+            tracing::info!("stdin closed before a session began");
+            let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+            return Ok(());
+        }
+        Err(e) => anyhow::bail!("MCP session could not start: {e}"),
+    };
+    let reason = running.waiting().await?;
+    tracing::info!(?reason, "MCP session ended");
+    // The transport has dropped its queue; the writer flushes what is left and stops.
+    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+    Ok(())
+}
