@@ -23,7 +23,10 @@ fn time<F: FnMut()>(name: &str, iterations: u32, mut f: F) -> Duration {
 
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn main() {
@@ -59,8 +62,13 @@ fn main() {
         let mut k = 0;
         time("process: skillrun run (fresh project)", 50, || {
             k += 1;
-            let input = json!({"projectPath": dir.path().join(format!("proc-{k}")), "databaseUrl": "sqlite:///./app.db"}).to_string();
-            let out = std::process::Command::new(&bin).args(["run", "database-setup", "--json", "--input", &input]).output().unwrap();
+            let input =
+                json!({"projectPath": dir.path().join(format!("proc-{k}")), "databaseUrl": "sqlite:///./app.db"})
+                    .to_string();
+            let out = std::process::Command::new(&bin)
+                .args(["run", "database-setup", "--json", "--input", &input])
+                .output()
+                .unwrap();
             assert!(out.status.success());
         });
     }

@@ -28,16 +28,20 @@ pub fn apply(plan: &Plan) -> Result<Applied> {
         let stamp = backup_stamp();
         let mut staged = Vec::new();
         for file in &writes {
-            if file.backup {
-                if let Some(old) = &file.existing {
-                    let rel = format!("{BACKUP_DIR}/{stamp}/{}", file.path);
-                    let target = crate::plan::safe_path(&plan.root, &rel)?;
-                    staged.push((tx.stage(&target, old, true, file.disk_path.as_path())?, target, None));
-                    applied.backups.push((file.path.clone(), rel));
-                }
+            if file.backup
+                && let Some(old) = &file.existing
+            {
+                let rel = format!("{BACKUP_DIR}/{stamp}/{}", file.path);
+                let target = crate::plan::safe_path(&plan.root, &rel)?;
+                staged.push((tx.stage(&target, old, true, file.disk_path.as_path())?, target, None));
+                applied.backups.push((file.path.clone(), rel));
             }
             check_unchanged(file)?;
-            staged.push((tx.stage(&file.disk_path, &file.content, file.secret, file.disk_path.as_path())?, file.disk_path.clone(), file.existing.clone()));
+            staged.push((
+                tx.stage(&file.disk_path, &file.content, file.secret, file.disk_path.as_path())?,
+                file.disk_path.clone(),
+                file.existing.clone(),
+            ));
         }
         fail_point("stage")?;
         for (temp, target, existing) in staged {
@@ -62,10 +66,20 @@ struct Transaction {
 
 impl Transaction {
     /// Writes `content` to a temporary file in `target`'s directory (created as needed).
-    fn stage(&mut self, target: &Path, content: &[u8], secret: bool, mode_from: &Path) -> Result<tempfile::NamedTempFile> {
+    fn stage(
+        &mut self,
+        target: &Path,
+        content: &[u8],
+        secret: bool,
+        mode_from: &Path,
+    ) -> Result<tempfile::NamedTempFile> {
         let parent = target.parent().expect("a file path has a parent");
         self.create_dirs(parent)?;
-        let mut temp = tempfile::Builder::new().prefix(".skillrun-").suffix(".tmp").tempfile_in(parent).map_err(|e| Error::io(parent, e))?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(".skillrun-")
+            .suffix(".tmp")
+            .tempfile_in(parent)
+            .map_err(|e| Error::io(parent, e))?;
         temp.write_all(content).map_err(|e| Error::io(target, e))?;
         temp.as_file().sync_all().map_err(|e| Error::io(target, e))?;
         set_mode(temp.as_file(), mode_from, secret).map_err(|e| Error::io(target, e))?;
@@ -111,7 +125,10 @@ fn check_unchanged(file: &PlannedFile) -> Result<()> {
         Err(e) => return Err(Error::io(&file.disk_path, e)),
     };
     if now != file.existing {
-        return Err(Error::UnsafePath { path: file.path.clone(), reason: "it changed while the plan was being made; run again".into() });
+        return Err(Error::UnsafePath {
+            path: file.path.clone(),
+            reason: "it changed while the plan was being made; run again".into(),
+        });
     }
     debug_assert!(file.action != FileAction::Conflict);
     Ok(())

@@ -63,7 +63,11 @@ pub fn reply(registry: &Registry, text: &str, lang: Option<Lang>) -> Reply {
         None if ko => "어떤 스킬에도 해당하지 않습니다. 예: \"DB 설정 해줘\"".to_owned(),
         None => "No skill matches that request. Try e.g. \"set up the database\".".to_owned(),
         Some(m) if m.missing_inputs.is_empty() => {
-            if ko { format!("{}: 필요한 입력이 모두 있습니다. 실행할 수 있습니다.", m.title) } else { format!("{}: every required input is there; ready to run.", m.title) }
+            if ko {
+                format!("{}: 필요한 입력이 모두 있습니다. 실행할 수 있습니다.", m.title)
+            } else {
+                format!("{}: every required input is there; ready to run.", m.title)
+            }
         }
         Some(m) => {
             let questions: Vec<&str> = m.missing_inputs.iter().map(|q| q.question.as_str()).collect();
@@ -76,10 +80,10 @@ pub fn reply(registry: &Registry, text: &str, lang: Option<Lang>) -> Reply {
 fn describe(skill: &Skill, matched: TriggerMatch, text: &str, lang: Lang) -> SkillMatch {
     let props = skill.input_schema.get("properties").and_then(Value::as_object);
     let mut input = Map::new();
-    if let Some(url) = find_url(text) {
-        if props.is_some_and(|p| p.contains_key("databaseUrl")) {
-            input.insert("databaseUrl".into(), Value::String(url));
-        }
+    if let Some(url) = find_url(text)
+        && props.is_some_and(|p| p.contains_key("databaseUrl"))
+    {
+        input.insert("databaseUrl".into(), Value::String(url));
     }
     if let Some(p) = props {
         for (name, prop) in p {
@@ -97,8 +101,16 @@ fn describe(skill: &Skill, matched: TriggerMatch, text: &str, lang: Lang) -> Ski
         .filter(|f| !input.contains_key(f))
         .map(|field| {
             let prop = props.and_then(|p| p.get(&field));
-            let hint = prop.and_then(|p| p.get("x-hint")).and_then(|h| h.get(lang.code())).and_then(Value::as_str).unwrap_or_default();
-            let question = if lang == Lang::Ko { format!("{field}을(를) 알려 주세요 ({hint}).") } else { format!("What is {field}? ({hint})") };
+            let hint = prop
+                .and_then(|p| p.get("x-hint"))
+                .and_then(|h| h.get(lang.code()))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let question = if lang == Lang::Ko {
+                format!("{field}을(를) 알려 주세요 ({hint}).")
+            } else {
+                format!("What is {field}? ({hint})")
+            };
             MissingInput { field, question }
         })
         .collect();

@@ -19,7 +19,11 @@ pub const EXIT_INVALID: u8 = 2;
 pub const EXIT_CONFLICT: u8 = 3;
 
 #[derive(Parser)]
-#[command(name = "skillrun", version, about = "Runs trigger-driven agent skills (SQLAlchemy + Alembic database setup, ...)")]
+#[command(
+    name = "skillrun",
+    version,
+    about = "Runs trigger-driven agent skills (SQLAlchemy + Alembic database setup, ...)"
+)]
 struct Cli {
     /// Load skills from DIR (a manifest.json with its schemas and skills) instead of the built-in set.
     #[arg(long, global = true, value_name = "DIR")]
@@ -109,8 +113,13 @@ fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -140,7 +149,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 eprintln!("no skill matches ({})", reply.lang.code());
             } else {
                 for m in &reply.matches {
-                    print(&format!("{}\t{:.3}\t{}\t{}", m.matched.skill, m.matched.score, m.matched.trigger, reply.lang.code()));
+                    print(&format!(
+                        "{}\t{:.3}\t{}\t{}",
+                        m.matched.skill,
+                        m.matched.score,
+                        m.matched.trigger,
+                        reply.lang.code()
+                    ));
                 }
             }
             Ok(if reply.matches.is_empty() { EXIT_FAILURE } else { EXIT_OK })
@@ -189,7 +204,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 Err(e) => {
                     if json {
                         let status = if matches!(e, crate::Error::UnknownSkill { .. }) { "invalid" } else { "error" };
-                        print(&serde_json::to_string_pretty(&json!({"skill": skill, "status": status, "files": [], "commands": [], "errors": [{"field": "", "message": e.to_string()}], "message": e.to_string()}))?);
+                        print(&serde_json::to_string_pretty(
+                            &json!({"skill": skill, "status": status, "files": [], "commands": [], "errors": [{"field": "", "message": e.to_string()}], "message": e.to_string()}),
+                        )?);
                     } else {
                         eprintln!("skillrun: {e}");
                     }
@@ -224,15 +241,22 @@ fn read_input(input: Option<&str>, set: &[String]) -> Result<Value, String> {
             std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read the input from stdin: {e}"))?;
             s
         }
-        Some(arg) if arg.starts_with('@') => std::fs::read_to_string(&arg[1..]).map_err(|e| format!("cannot read the input file {}: {e}", &arg[1..]))?,
+        Some(arg) if arg.starts_with('@') => {
+            std::fs::read_to_string(&arg[1..]).map_err(|e| format!("cannot read the input file {}: {e}", &arg[1..]))?
+        }
         Some(arg) => arg.to_owned(),
     };
-    let mut value: Value = serde_json::from_str(&text).map_err(|e| format!("--input is not valid JSON ({e}); pass a JSON object such as '{{\"projectPath\": \".\"}}'"))?;
+    let mut value: Value = serde_json::from_str(&text).map_err(|e| {
+        format!("--input is not valid JSON ({e}); pass a JSON object such as '{{\"projectPath\": \".\"}}'")
+    })?;
     if !set.is_empty() {
         let object: &mut Map<String, Value> = value.as_object_mut().ok_or("--set needs --input to be a JSON object")?;
         for pair in set {
             let (key, raw) = pair.split_once('=').ok_or_else(|| format!("--set {pair}: expected KEY=VALUE"))?;
-            let parsed = serde_json::from_str(raw).ok().filter(|v: &Value| !v.is_string() || raw.starts_with('"')).unwrap_or_else(|| Value::String(raw.to_owned()));
+            let parsed = serde_json::from_str(raw)
+                .ok()
+                .filter(|v: &Value| !v.is_string() || raw.starts_with('"'))
+                .unwrap_or_else(|| Value::String(raw.to_owned()));
             object.insert(key.to_owned(), parsed);
         }
     }

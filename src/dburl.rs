@@ -71,35 +71,42 @@ const SECRET_QUERY_KEYS: [&str; 5] = ["password", "passwd", "pwd", "secret", "to
 /// Derives the async URL from `url`; `db_type` is the kind the user named, if any.
 pub fn derive(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Result<Derived, UrlError> {
     let ko = lang == Lang::Ko;
-    let url_err = |en: String, ko_text: String| UrlError { field: format!("/{}", spec.url_field), message: if ko { ko_text } else { en } };
+    let url_err = |en: String, ko_text: String| UrlError {
+        field: format!("/{}", spec.url_field),
+        message: if ko { ko_text } else { en },
+    };
     let url = url.trim().trim_matches(|c| c == '"' || c == '\'' || c == '<' || c == '>').trim();
     // A JDBC URL names the same database: `jdbc:postgresql://...`.
     let url = url.get(..5).filter(|p| p.eq_ignore_ascii_case("jdbc:")).map_or(url, |_| &url[5..]);
     let kinds = spec.dialects.keys().cloned().collect::<Vec<_>>().join(", ");
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(url_err(
-            format!("is not a database URL (no `scheme://`); write it as e.g. `postgresql://user:password@localhost:5432/app` or `sqlite:///./app.db`"),
-            format!("데이터베이스 URL이 아닙니다 (`scheme://` 없음). 예: `postgresql://user:password@localhost:5432/app` 또는 `sqlite:///./app.db` 형식으로 쓰세요"),
+            "is not a database URL (no `scheme://`); write it as e.g. `postgresql://user:password@localhost:5432/app` or `sqlite:///./app.db`".to_string(),
+            "데이터베이스 URL이 아닙니다 (`scheme://` 없음). 예: `postgresql://user:password@localhost:5432/app` 또는 `sqlite:///./app.db` 형식으로 쓰세요".to_string(),
         ));
     };
     let scheme_lc = scheme.to_ascii_lowercase();
-    let Some((kind, dialect)) = spec.dialects.iter().find(|(_, d)| d.schemes.iter().any(|s| *s == scheme_lc)) else {
+    let Some((kind, dialect)) = spec.dialects.iter().find(|(_, d)| d.schemes.contains(&scheme_lc)) else {
         return Err(url_err(
             format!("uses `{scheme}://`, which this skill does not support; use a {kinds} URL"),
             format!("`{scheme}://`는 지원하지 않는 URL입니다. {kinds} URL을 쓰세요"),
         ));
     };
-    if let Some(given) = db_type {
-        if given != kind {
-            return Err(UrlError {
-                field: format!("/{}", spec.type_field),
-                message: if ko {
-                    format!("\"{given}\"이지만 databaseUrl은 {kind} URL입니다. dbType을 \"{kind}\"로 바꾸거나 생략하세요 (URL에서 정해집니다), 또는 {given} URL을 쓰세요")
-                } else {
-                    format!("is \"{given}\" but databaseUrl is a {kind} URL; set dbType to \"{kind}\" or leave it out (the URL decides), or give a {given} URL")
-                },
-            });
-        }
+    if let Some(given) = db_type
+        && given != kind
+    {
+        return Err(UrlError {
+            field: format!("/{}", spec.type_field),
+            message: if ko {
+                format!(
+                    "\"{given}\"이지만 databaseUrl은 {kind} URL입니다. dbType을 \"{kind}\"로 바꾸거나 생략하세요 (URL에서 정해집니다), 또는 {given} URL을 쓰세요"
+                )
+            } else {
+                format!(
+                    "is \"{given}\" but databaseUrl is a {kind} URL; set dbType to \"{kind}\" or leave it out (the URL decides), or give a {given} URL"
+                )
+            },
+        });
     }
     let rewritten_from = (scheme != dialect.async_scheme).then(|| format!("{scheme}://"));
     let base = Derived {
@@ -113,8 +120,13 @@ pub fn derive(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
     if dialect.file {
         if !(rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')) {
             return Err(url_err(
-                format!("names a host for a file database (`{scheme}://{}`); use three slashes for a relative path (`{scheme}:///./app.db`) or four for an absolute one (`{scheme}:////data/app.db`)", rest.split('/').next().unwrap_or("")),
-                format!("파일 데이터베이스 URL에 호스트가 있습니다. 상대 경로는 슬래시 세 개(`{scheme}:///./app.db`), 절대 경로는 네 개(`{scheme}:////data/app.db`)로 쓰세요"),
+                format!(
+                    "names a host for a file database (`{scheme}://{}`); use three slashes for a relative path (`{scheme}:///./app.db`) or four for an absolute one (`{scheme}:////data/app.db`)",
+                    rest.split('/').next().unwrap_or("")
+                ),
+                format!(
+                    "파일 데이터베이스 URL에 호스트가 있습니다. 상대 경로는 슬래시 세 개(`{scheme}:///./app.db`), 절대 경로는 네 개(`{scheme}:////data/app.db`)로 쓰세요"
+                ),
             ));
         }
         let url = format!("{}://{rest}", dialect.async_scheme);
@@ -127,21 +139,23 @@ pub fn derive(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
             format!("URL을 읽을 수 없습니다. `{scheme}://user:password@host:port/database` 형식이어야 합니다"),
         )
     })?;
-    if let Some(port) = parts.port {
-        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u32>().map_or(true, |p| p == 0 || p > 65535) {
-            return Err(url_err(
-                format!("has port `{port}`, which is not a port number (1-65535); e.g. `localhost:5432`"),
-                format!("포트 `{port}`는 올바른 포트 번호(1-65535)가 아닙니다. 예: `localhost:5432`"),
-            ));
-        }
+    if let Some(port) = parts.port
+        && (port.is_empty()
+            || !port.bytes().all(|b| b.is_ascii_digit())
+            || port.parse::<u32>().map_or(true, |p| p == 0 || p > 65535))
+    {
+        return Err(url_err(
+            format!("has port `{port}`, which is not a port number (1-65535); e.g. `localhost:5432`"),
+            format!("포트 `{port}`는 올바른 포트 번호(1-65535)가 아닙니다. 예: `localhost:5432`"),
+        ));
     }
     let user = parts.user.map(|u| encode(&decode(u)));
     let password = parts.password.map(decode);
     let mut secrets = Vec::new();
-    if let (Some(raw), Some(decoded)) = (parts.password, &password) {
-        if !decoded.is_empty() {
-            secrets.extend([raw.to_owned(), decoded.clone(), encode(decoded)]);
-        }
+    if let (Some(raw), Some(decoded)) = (parts.password, &password)
+        && !decoded.is_empty()
+    {
+        secrets.extend([raw.to_owned(), decoded.clone(), encode(decoded)]);
     }
     let mut query: Vec<(String, String)> = Vec::new();
     for pair in parts.query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
@@ -269,12 +283,13 @@ fn decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -301,7 +316,8 @@ mod tests {
     use super::*;
 
     fn spec() -> Spec {
-        let skill: serde_json::Value = serde_json::from_str(include_str!("../skills/database-setup/skill.json")).unwrap();
+        let skill: serde_json::Value =
+            serde_json::from_str(include_str!("../skills/database-setup/skill.json")).unwrap();
         let mut step = skill["derive"][0].clone();
         step.as_object_mut().unwrap().remove("kind");
         serde_json::from_value(step).unwrap()
@@ -316,12 +332,18 @@ mod tests {
         assert_eq!(url("postgresql://u:p@localhost:5432/app"), "postgresql+asyncpg://u:p@localhost:5432/app");
         assert_eq!(url("postgres://u@db/app"), "postgresql+asyncpg://u@db/app");
         assert_eq!(url("PostgreSQL+psycopg2://u:p@h/app"), "postgresql+asyncpg://u:p@h/app");
-        assert_eq!(url("mysql+pymysql://root@127.0.0.1:3306/app"), "mysql+aiomysql://root@127.0.0.1:3306/app?charset=utf8mb4");
+        assert_eq!(
+            url("mysql+pymysql://root@127.0.0.1:3306/app"),
+            "mysql+aiomysql://root@127.0.0.1:3306/app?charset=utf8mb4"
+        );
         assert_eq!(url("mysql://root@h/app?charset=latin1"), "mysql+aiomysql://root@h/app?charset=latin1");
         assert_eq!(url("sqlite:///./app.db"), "sqlite+aiosqlite:///./app.db");
         assert_eq!(url("sqlite://"), "sqlite+aiosqlite://");
         assert_eq!(url("  'sqlite:////tmp/a.db' "), "sqlite+aiosqlite:////tmp/a.db");
-        assert_eq!(url("jdbc:postgresql://db:5432/app?connect_timeout=5"), "postgresql+asyncpg://db:5432/app?timeout=5");
+        assert_eq!(
+            url("jdbc:postgresql://db:5432/app?connect_timeout=5"),
+            "postgresql+asyncpg://db:5432/app?timeout=5"
+        );
         assert_eq!(url("postgresql:///app"), "postgresql+asyncpg:///app");
     }
 
@@ -339,7 +361,10 @@ mod tests {
     #[test]
     fn hosts_ports_and_queries() {
         assert_eq!(url("postgresql://u:p@[::1]:5433/db"), "postgresql+asyncpg://u:p@[::1]:5433/db");
-        assert_eq!(url("postgresql://u@/db?host=/var/run/postgresql"), "postgresql+asyncpg://u@/db?host=/var/run/postgresql");
+        assert_eq!(
+            url("postgresql://u@/db?host=/var/run/postgresql"),
+            "postgresql+asyncpg://u@/db?host=/var/run/postgresql"
+        );
         assert_eq!(url("postgresql://u:p@h/db?sslmode=require"), "postgresql+asyncpg://u:p@h/db?ssl=require");
         assert_eq!(url("postgresql://h/db?application_name=a@b"), "postgresql+asyncpg://h/db?application_name=a@b");
     }

@@ -32,7 +32,11 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
     let Some(object) = input.as_object() else {
         return Err(vec![FieldError {
             field: String::new(),
-            message: if ko { "입력은 JSON 객체여야 합니다. 예: {\"projectPath\": \".\"}".into() } else { "the input must be a JSON object, e.g. {\"projectPath\": \".\"}".into() },
+            message: if ko {
+                "입력은 JSON 객체여야 합니다. 예: {\"projectPath\": \".\"}".into()
+            } else {
+                "the input must be a JSON object, e.g. {\"projectPath\": \".\"}".into()
+            },
         }]);
     };
     let mut notes = Vec::new();
@@ -93,9 +97,15 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
 /// `x-aliases` (`"postgres"` for `"postgresql"`). Each rewrite is noted.
 fn normalize_enums(skill: &Skill, object: &Map<String, Value>, lang: Lang, notes: &mut Vec<String>) -> Value {
     let mut out = object.clone();
-    let Some(props) = skill.input_schema.get("properties").and_then(Value::as_object) else { return Value::Object(out) };
+    let Some(props) = skill.input_schema.get("properties").and_then(Value::as_object) else {
+        return Value::Object(out);
+    };
     for (name, prop) in props {
-        let (Some(given), Some(options)) = (object.get(name).and_then(Value::as_str), prop.get("enum").and_then(Value::as_array)) else { continue };
+        let (Some(given), Some(options)) =
+            (object.get(name).and_then(Value::as_str), prop.get("enum").and_then(Value::as_array))
+        else {
+            continue;
+        };
         let options: Vec<&str> = options.iter().filter_map(Value::as_str).collect();
         if options.contains(&given) {
             continue;
@@ -104,7 +114,11 @@ fn normalize_enums(skill: &Skill, object: &Map<String, Value>, lang: Lang, notes
         let alias = prop.get("x-aliases").and_then(|a| a.get(&key)).and_then(Value::as_str);
         if let Some(value) = options.iter().copied().find(|o| o.to_lowercase() == key).or(alias) {
             out.insert(name.clone(), Value::String(value.to_owned()));
-            notes.push(if lang == Lang::Ko { format!("{name} \"{given}\"을(를) \"{value}\"로 읽었습니다") } else { format!("{name} \"{given}\" was read as \"{value}\"") });
+            notes.push(if lang == Lang::Ko {
+                format!("{name} \"{given}\"을(를) \"{value}\"로 읽었습니다")
+            } else {
+                format!("{name} \"{given}\" was read as \"{value}\"")
+            });
         }
     }
     Value::Object(out)
@@ -116,7 +130,8 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
     let ko = lang == Lang::Ko;
     let mut field = error.instance_path().as_str().to_owned();
     let props = skill.input_schema.get("properties").and_then(Value::as_object);
-    let known = || props.map(|p| p.keys().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+    let known =
+        || props.map(|p| p.keys().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")).unwrap_or_default();
     let what = match error.kind() {
         K::Required { property } => {
             let name = property.as_str().unwrap_or_default();
@@ -129,9 +144,13 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
             return FieldError {
                 field,
                 message: match (ko, suggestion) {
-                    (true, Some((s, _))) => format!("알 수 없는 항목입니다. \"{s}\"를 뜻했다면 이름을 고치세요 (허용: {})", known()),
+                    (true, Some((s, _))) => {
+                        format!("알 수 없는 항목입니다. \"{s}\"를 뜻했다면 이름을 고치세요 (허용: {})", known())
+                    }
                     (true, None) => format!("알 수 없는 항목입니다. 지우세요 (허용: {})", known()),
-                    (false, Some((s, _))) => format!("is not a known field; did you mean \"{s}\"? (known: {})", known()),
+                    (false, Some((s, _))) => {
+                        format!("is not a known field; did you mean \"{s}\"? (known: {})", known())
+                    }
                     (false, None) => format!("is not a known field; remove it (known: {})", known()),
                 },
             };
@@ -141,11 +160,26 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
             if ko { format!("{expected} 타입이어야 합니다") } else { format!("must be a {expected}") }
         }
         K::Enum { options } => {
-            let list = options.as_array().map(|a| a.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+            let list = options
+                .as_array()
+                .map(|a| a.iter().map(Value::to_string).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default();
             if ko { format!("{} 중 하나여야 합니다", list) } else { format!("must be one of {list}") }
         }
-        K::MinLength { .. } => if ko { "비어 있으면 안 됩니다".to_owned() } else { "must not be empty".to_owned() },
-        K::Pattern { pattern } => if ko { format!("형식이 맞지 않습니다 (패턴 {pattern})") } else { format!("does not match the expected form ({pattern})") },
+        K::MinLength { .. } => {
+            if ko {
+                "비어 있으면 안 됩니다".to_owned()
+            } else {
+                "must not be empty".to_owned()
+            }
+        }
+        K::Pattern { pattern } => {
+            if ko {
+                format!("형식이 맞지 않습니다 (패턴 {pattern})")
+            } else {
+                format!("does not match the expected form ({pattern})")
+            }
+        }
         _ => error.masked().to_string(),
     };
     let hint = props

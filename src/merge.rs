@@ -111,11 +111,8 @@ pub fn dependency_target(pyproject: Option<&[u8]>) -> DependencyTarget {
 
 /// The PEP 503 normalized name of a requirement (`SQLAlchemy[asyncio]>=2` -> `sqlalchemy`).
 pub fn requirement_name(requirement: &str) -> String {
-    let name: String = requirement
-        .trim()
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect();
+    let name: String =
+        requirement.trim().chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
     let mut out = String::new();
     for c in name.to_ascii_lowercase().chars() {
         if matches!(c, '-' | '_' | '.') {
@@ -140,12 +137,14 @@ pub fn dependencies(target: DependencyTarget, current: Option<&str>, wanted: &[S
                 .filter(|l| !l.is_empty() && !l.starts_with('-'))
                 .map(requirement_name)
                 .collect();
-            let missing: Vec<String> = wanted.iter().filter(|w| !listed.contains(&requirement_name(w))).cloned().collect();
+            let missing: Vec<String> =
+                wanted.iter().filter(|w| !listed.contains(&requirement_name(w))).cloned().collect();
             lines(current, &missing)
         }
         DependencyTarget::Pyproject => {
             let text = current.unwrap_or("");
-            let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("pyproject.toml is not valid TOML: {e}"))?;
+            let mut doc: toml_edit::DocumentMut =
+                text.parse().map_err(|e| format!("pyproject.toml is not valid TOML: {e}"))?;
             let project = doc["project"].as_table_mut().ok_or("pyproject.toml has no [project] table")?;
             if !project.contains_key("dependencies") {
                 project["dependencies"] = toml_edit::value(toml_edit::Array::new());
@@ -201,7 +200,9 @@ mod tests {
     fn pyproject_gets_pep621_dependencies() {
         let text = "[project]\nname = \"x\"\ndependencies = [\"fastapi\"]\n";
         assert_eq!(dependency_target(Some(text.as_bytes())), DependencyTarget::Pyproject);
-        let out = dependencies(DependencyTarget::Pyproject, Some(text), &["fastapi>=0.1".into(), "alembic>=1.13".into()]).unwrap();
+        let out =
+            dependencies(DependencyTarget::Pyproject, Some(text), &["fastapi>=0.1".into(), "alembic>=1.13".into()])
+                .unwrap();
         assert_eq!(out, "[project]\nname = \"x\"\ndependencies = [\n    \"fastapi\",\n    \"alembic>=1.13\",\n]\n");
         assert_eq!(dependencies(DependencyTarget::Pyproject, Some(&out), &["alembic".into()]).unwrap(), out);
         assert_eq!(dependency_target(Some(b"[tool.poetry]\n")), DependencyTarget::Requirements);

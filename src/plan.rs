@@ -116,7 +116,9 @@ pub fn plan(skill: &Skill, input: &ValidInput, force: bool, lang: Lang) -> Resul
                 let path = target.file();
                 planner.merge(path, |current| crate::merge::dependencies(target, current, &wanted))?;
                 let install = match target {
-                    crate::merge::DependencyTarget::Requirements => "python -m pip install -r requirements.txt".to_owned(),
+                    crate::merge::DependencyTarget::Requirements => {
+                        "python -m pip install -r requirements.txt".to_owned()
+                    }
                     crate::merge::DependencyTarget::Pyproject => {
                         let quoted: Vec<String> = wanted.iter().map(|w| format!("\"{w}\"")).collect();
                         format!("python -m pip install {}", quoted.join(" "))
@@ -140,7 +142,9 @@ pub fn plan(skill: &Skill, input: &ValidInput, force: bool, lang: Lang) -> Resul
 }
 
 fn applies(when: &When, context: &Map<String, Value>) -> bool {
-    when.iter().all(|(field, values)| context.get(field).and_then(Value::as_str).is_some_and(|v| values.iter().any(|w| w == v)))
+    when.iter().all(|(field, values)| {
+        context.get(field).and_then(Value::as_str).is_some_and(|v| values.iter().any(|w| w == v))
+    })
 }
 
 fn render(skill: &Skill, template: &str, path: &str, context: &Map<String, Value>) -> Result<String> {
@@ -181,7 +185,14 @@ impl Planner<'_> {
         read_existing(&disk, path)
     }
 
-    fn record(&mut self, path: &str, content: Vec<u8>, action: FileAction, secret: bool, reason: Option<String>) -> Result<()> {
+    fn record(
+        &mut self,
+        path: &str,
+        content: Vec<u8>,
+        action: FileAction,
+        secret: bool,
+        reason: Option<String>,
+    ) -> Result<()> {
         if let Some(f) = self.files.iter_mut().find(|f| f.path == path) {
             f.content = content;
             f.secret |= secret;
@@ -195,7 +206,16 @@ impl Planner<'_> {
         let disk_path = safe_path(self.root, path)?;
         let existing = read_existing(&disk_path, path)?;
         let backup = action == FileAction::Updated && reason.is_some();
-        self.files.push(PlannedFile { path: path.to_owned(), disk_path, action, content, existing, secret, backup, reason });
+        self.files.push(PlannedFile {
+            path: path.to_owned(),
+            disk_path,
+            action,
+            content,
+            existing,
+            secret,
+            backup,
+            reason,
+        });
         Ok(())
     }
 
@@ -205,9 +225,22 @@ impl Planner<'_> {
         let (action, reason) = match current {
             None => (FileAction::Created, None),
             Some(c) if c == content => (FileAction::Unchanged, None),
-            Some(_) if if_exists == IfExists::Keep => (FileAction::Skipped, Some(self.text("exists; kept as it is", "이미 있어 그대로 둡니다"))),
-            Some(_) if self.force => (FileAction::Updated, Some(self.text("replaced (--force); the old file is backed up", "덮어씀 (--force), 이전 파일은 백업됨"))),
-            Some(_) => (FileAction::Conflict, Some(self.text("exists with other content; review it, then re-run with --force to replace it (a backup is kept)", "다른 내용으로 이미 있습니다. 확인한 뒤 --force로 다시 실행하면 교체합니다 (백업 보관)"))),
+            Some(_) if if_exists == IfExists::Keep => {
+                (FileAction::Skipped, Some(self.text("exists; kept as it is", "이미 있어 그대로 둡니다")))
+            }
+            Some(_) if self.force => (
+                FileAction::Updated,
+                Some(
+                    self.text("replaced (--force); the old file is backed up", "덮어씀 (--force), 이전 파일은 백업됨"),
+                ),
+            ),
+            Some(_) => (
+                FileAction::Conflict,
+                Some(self.text(
+                    "exists with other content; review it, then re-run with --force to replace it (a backup is kept)",
+                    "다른 내용으로 이미 있습니다. 확인한 뒤 --force로 다시 실행하면 교체합니다 (백업 보관)",
+                )),
+            ),
         };
         let content = if action == FileAction::Skipped { current_or(self.current(path)?, content) } else { content };
         self.record(path, content, action, secret, reason)
@@ -217,7 +250,8 @@ impl Planner<'_> {
     fn merge(&mut self, path: &str, f: impl FnOnce(Option<&str>) -> std::result::Result<String, String>) -> Result<()> {
         let current = self.current(path)?;
         let text = current.as_deref().map(|c| String::from_utf8_lossy(c).into_owned());
-        let merged = f(text.as_deref()).map_err(|message| Error::UnsafePath { path: path.to_owned(), reason: message })?;
+        let merged =
+            f(text.as_deref()).map_err(|message| Error::UnsafePath { path: path.to_owned(), reason: message })?;
         let action = match &current {
             None => FileAction::Created,
             Some(c) if c == merged.as_bytes() => FileAction::Unchanged,
@@ -247,7 +281,13 @@ impl Planner<'_> {
             }
             (None, _) => (FileAction::Created, None),
             (Some(c), _) if c == merged.text.as_bytes() => (FileAction::Unchanged, None),
-            (Some(_), _) if merged.replaced => (FileAction::Updated, Some(self.text("value replaced (--force); the old file is backed up", "값 교체 (--force), 이전 파일은 백업됨"))),
+            (Some(_), _) if merged.replaced => (
+                FileAction::Updated,
+                Some(self.text(
+                    "value replaced (--force); the old file is backed up",
+                    "값 교체 (--force), 이전 파일은 백업됨",
+                )),
+            ),
             (Some(_), _) => (FileAction::Updated, None),
         };
         self.record(path, merged.text.into_bytes(), action, secret, reason)
@@ -280,7 +320,9 @@ fn read_existing(disk: &Path, rel: &str) -> Result<Option<Vec<u8>>> {
     match std::fs::symlink_metadata(disk) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io(disk, e)),
-        Ok(meta) if meta.is_dir() => Err(Error::UnsafePath { path: rel.to_owned(), reason: "a directory is in the way".into() }),
+        Ok(meta) if meta.is_dir() => {
+            Err(Error::UnsafePath { path: rel.to_owned(), reason: "a directory is in the way".into() })
+        }
         Ok(_) => std::fs::read(disk).map(Some).map_err(|e| Error::io(disk, e)),
     }
 }
@@ -297,7 +339,10 @@ fn resolve_root(project: &Path) -> Result<PathBuf> {
     }
     let mut root = existing.canonicalize().map_err(|e| Error::io(existing, e))?;
     if !root.is_dir() {
-        return Err(Error::UnsafePath { path: project.display().to_string(), reason: "the project path is not a directory".into() });
+        return Err(Error::UnsafePath {
+            path: project.display().to_string(),
+            reason: "the project path is not a directory".into(),
+        });
     }
     for part in rest.iter().rev() {
         if part == ".." {

@@ -199,7 +199,10 @@ impl Registry {
         for entry in &parsed.skills {
             for rel in [&entry.input_schema, &entry.dir] {
                 if !is_relative_inside(rel) {
-                    return Err(Error::registry("manifest.json", format!("path `{rel}` must stay inside the skills directory")));
+                    return Err(Error::registry(
+                        "manifest.json",
+                        format!("path `{rel}` must stay inside the skills directory"),
+                    ));
                 }
                 collect_dir(root, Path::new(rel), &mut files)?;
             }
@@ -218,7 +221,8 @@ impl Registry {
     fn from_files(files: &Files) -> Result<Self> {
         let manifest_json: Value = parse_json("manifest.json", &files["manifest.json"])?;
         check_against("manifest.json", MANIFEST_SCHEMA, &manifest_json)?;
-        let manifest: Manifest = serde_json::from_value(manifest_json).map_err(|e| Error::registry("manifest.json", e.to_string()))?;
+        let manifest: Manifest =
+            serde_json::from_value(manifest_json).map_err(|e| Error::registry("manifest.json", e.to_string()))?;
         let mut skills: Vec<Skill> = Vec::new();
         for entry in manifest.skills {
             if skills.iter().any(|s| s.entry.id == entry.id) {
@@ -274,10 +278,10 @@ fn load_skill(entry: ManifestEntry, files: &Files) -> Result<Skill> {
     }
     templates.add_raw_templates(sources).map_err(|e| Error::registry(&dir, tera_message(&e)))?;
     for step in &spec.steps {
-        if let Step::Render { template, .. } = step {
-            if !templates.get_template_names().any(|n| n == template) {
-                return Err(Error::registry(&spec_path, format!("template `{template}` does not exist")));
-            }
+        if let Step::Render { template, .. } = step
+            && !templates.get_template_names().any(|n| n == template)
+        {
+            return Err(Error::registry(&spec_path, format!("template `{template}` does not exist")));
         }
     }
     Ok(Skill { entry, input_schema, spec, skill_md, validator, templates })
@@ -296,15 +300,22 @@ pub(crate) fn tera_message(e: &tera::Error) -> String {
 }
 
 fn check_front_matter(path: &str, text: &str, dir_name: &str) -> Result<()> {
-    let body = text.strip_prefix("---\n").ok_or_else(|| Error::registry(path, "must open with YAML front matter (`---`)"))?;
+    let body =
+        text.strip_prefix("---\n").ok_or_else(|| Error::registry(path, "must open with YAML front matter (`---`)"))?;
     let end = body.find("\n---").ok_or_else(|| Error::registry(path, "front matter is not closed by `---`"))?;
     let front = &body[..end];
     let field = |key: &str| {
-        front.lines().find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(':'))).map(|v| v.trim().trim_matches('"').to_owned())
+        front
+            .lines()
+            .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(':')))
+            .map(|v| v.trim().trim_matches('"').to_owned())
     };
     let name = field("name").ok_or_else(|| Error::registry(path, "front matter has no `name`"))?;
     if name != dir_name || !name.is_ascii() {
-        return Err(Error::registry(path, format!("front matter `name: {name}` must equal the directory name `{dir_name}`")));
+        return Err(Error::registry(
+            path,
+            format!("front matter `name: {name}` must equal the directory name `{dir_name}`"),
+        ));
     }
     if field("description").is_none_or(|d| d.is_empty()) {
         return Err(Error::registry(path, "front matter has no `description`"));
@@ -315,7 +326,8 @@ fn check_front_matter(path: &str, text: &str, dir_name: &str) -> Result<()> {
 fn check_against(file: &str, schema: &str, value: &Value) -> Result<()> {
     let schema: Value = serde_json::from_str(schema).expect("embedded schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("embedded schema compiles");
-    let errors: Vec<String> = validator.iter_errors(value).map(|e| format!("at `{}`: {e}", e.instance_path())).collect();
+    let errors: Vec<String> =
+        validator.iter_errors(value).map(|e| format!("at `{}`: {e}", e.instance_path())).collect();
     if errors.is_empty() { Ok(()) } else { Err(Error::registry(file, errors.join("; "))) }
 }
 
@@ -325,7 +337,8 @@ fn parse_json<T: serde::de::DeserializeOwned>(file: &str, bytes: &[u8]) -> Resul
 
 fn is_relative_inside(rel: &str) -> bool {
     let p = Path::new(rel);
-    !p.is_absolute() && p.components().all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
+    !p.is_absolute()
+        && p.components().all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
 }
 
 fn collect_embedded(dir: &Dir<'_>, prefix: &str, files: &mut Files) {

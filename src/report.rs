@@ -79,7 +79,8 @@ impl Report {
                 action: f.action,
                 reason: f.reason.clone(),
                 backup: backups.iter().find(|(p, _)| *p == f.path).map(|(_, b)| b.clone()),
-                diff: (f.action == FileAction::Conflict && !f.secret).then(|| diff(f.existing.as_deref().unwrap_or_default(), &f.content, &f.path)),
+                diff: (f.action == FileAction::Conflict && !f.secret)
+                    .then(|| diff(f.existing.as_deref().unwrap_or_default(), &f.content, &f.path)),
             })
             .collect();
         self.commands = plan.commands.iter().map(|c| c.run.clone()).collect();
@@ -190,39 +191,76 @@ fn diff(old: &[u8], new: &[u8], path: &str) -> String {
 pub(crate) fn message(report: &Report) -> String {
     let ko = report.lang == Lang::Ko;
     let n = |a| report.count(a);
-    let (created, updated, unchanged, skipped, conflict) =
-        (n(FileAction::Created), n(FileAction::Updated), n(FileAction::Unchanged), n(FileAction::Skipped), n(FileAction::Conflict));
+    let (created, updated, unchanged, skipped, conflict) = (
+        n(FileAction::Created),
+        n(FileAction::Updated),
+        n(FileAction::Unchanged),
+        n(FileAction::Skipped),
+        n(FileAction::Conflict),
+    );
     let first_command = report.commands.iter().find(|c| c.contains("alembic revision")).or(report.commands.first());
     match report.status {
         Status::Applied if created + updated == 0 => {
-            if ko { format!("{}: 바뀐 것이 없습니다. 모든 파일이 이미 최신입니다 ({unchanged}개 그대로).", report.skill) } else { format!("{}: nothing to do; every file is already up to date ({unchanged} unchanged).", report.skill) }
+            if ko {
+                format!("{}: 바뀐 것이 없습니다. 모든 파일이 이미 최신입니다 ({unchanged}개 그대로).", report.skill)
+            } else {
+                format!("{}: nothing to do; every file is already up to date ({unchanged} unchanged).", report.skill)
+            }
         }
         Status::Applied => {
-            let next = first_command.map(|c| if ko { format!(" 다음: {c}") } else { format!(" Next: {c}") }).unwrap_or_default();
+            let next = first_command
+                .map(|c| if ko { format!(" 다음: {c}") } else { format!(" Next: {c}") })
+                .unwrap_or_default();
             if ko {
-                format!("{}: 파일 {created}개 생성, {updated}개 수정, {unchanged}개 그대로, {skipped}개 건너뜀.{next}", report.skill)
+                format!(
+                    "{}: 파일 {created}개 생성, {updated}개 수정, {unchanged}개 그대로, {skipped}개 건너뜀.{next}",
+                    report.skill
+                )
             } else {
-                format!("{}: {created} files created, {updated} updated, {unchanged} unchanged, {skipped} skipped.{next}", report.skill)
+                format!(
+                    "{}: {created} files created, {updated} updated, {unchanged} unchanged, {skipped} skipped.{next}",
+                    report.skill
+                )
             }
         }
         Status::DryRun => {
             if ko {
-                format!("미리보기: 파일 {created}개 생성, {updated}개 수정, {unchanged}개 그대로, {skipped}개 건너뜀, 충돌 {conflict}개 예정. 아무것도 쓰지 않았습니다.")
+                format!(
+                    "미리보기: 파일 {created}개 생성, {updated}개 수정, {unchanged}개 그대로, {skipped}개 건너뜀, 충돌 {conflict}개 예정. 아무것도 쓰지 않았습니다."
+                )
             } else {
-                format!("Dry run: would create {created} files, update {updated}, leave {unchanged} unchanged, skip {skipped}; {conflict} conflicts. Nothing was written.")
+                format!(
+                    "Dry run: would create {created} files, update {updated}, leave {unchanged} unchanged, skip {skipped}; {conflict} conflicts. Nothing was written."
+                )
             }
         }
         Status::Conflict => {
-            let paths: Vec<&str> = report.files.iter().filter(|f| f.action == FileAction::Conflict).map(|f| f.path.as_str()).collect();
+            let paths: Vec<&str> =
+                report.files.iter().filter(|f| f.action == FileAction::Conflict).map(|f| f.path.as_str()).collect();
             if ko {
-                format!("아무것도 쓰지 않았습니다: {}개 파일이 생성될 내용과 다릅니다 ({}). 확인한 뒤 --force로 다시 실행하면 교체하며, 이전 파일은 {}/에 백업됩니다.", conflict, paths.join(", "), crate::apply::BACKUP_DIR)
+                format!(
+                    "아무것도 쓰지 않았습니다: {}개 파일이 생성될 내용과 다릅니다 ({}). 확인한 뒤 --force로 다시 실행하면 교체하며, 이전 파일은 {}/에 백업됩니다.",
+                    conflict,
+                    paths.join(", "),
+                    crate::apply::BACKUP_DIR
+                )
             } else {
-                format!("Nothing was written: {} existing files differ from what {} would write ({}). Review them, then re-run with --force to replace them; the old files are backed up under {}/.", conflict, report.skill, paths.join(", "), crate::apply::BACKUP_DIR)
+                format!(
+                    "Nothing was written: {} existing files differ from what {} would write ({}). Review them, then re-run with --force to replace them; the old files are backed up under {}/.",
+                    conflict,
+                    report.skill,
+                    paths.join(", "),
+                    crate::apply::BACKUP_DIR
+                )
             }
         }
         Status::Invalid => {
             let fields: Vec<&str> = report.errors.iter().map(|e| e.field.as_str()).collect();
-            if ko { format!("입력이 올바르지 않아 아무것도 쓰지 않았습니다: {}.", fields.join(", ")) } else { format!("The input is invalid, nothing was written: {}.", fields.join(", ")) }
+            if ko {
+                format!("입력이 올바르지 않아 아무것도 쓰지 않았습니다: {}.", fields.join(", "))
+            } else {
+                format!("The input is invalid, nothing was written: {}.", fields.join(", "))
+            }
         }
         Status::Error => report.errors.first().map(|e| e.message.clone()).unwrap_or_default(),
     }

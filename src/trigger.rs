@@ -61,11 +61,7 @@ fn is_hangul(c: char) -> bool {
 
 /// `Ko` if the text contains any Hangul syllable or jamo, else `En`.
 pub fn detect_lang(text: &str) -> Lang {
-    if text.chars().any(is_hangul) {
-        Lang::Ko
-    } else {
-        Lang::En
-    }
+    if text.chars().any(is_hangul) { Lang::Ko } else { Lang::En }
 }
 
 /// A skill matched by a request.
@@ -106,12 +102,7 @@ pub fn rank(text: &str, skills: &[SkillTriggers<'_>]) -> Vec<TriggerMatch> {
             }
         }
         if let Some((score, trigger)) = best {
-            let m = TriggerMatch {
-                skill: sk.skill.into(),
-                trigger: trigger.into(),
-                lang,
-                score,
-            };
+            let m = TriggerMatch { skill: sk.skill.into(), trigger: trigger.into(), lang, score };
             match out.iter_mut().find(|o| o.skill == m.skill) {
                 Some(o) if o.score < m.score => *o = m,
                 Some(_) => {}
@@ -119,11 +110,7 @@ pub fn rank(text: &str, skills: &[SkillTriggers<'_>]) -> Vec<TriggerMatch> {
             }
         }
     }
-    out.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.skill.cmp(&b.skill))
-    });
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.skill.cmp(&b.skill)));
     out
 }
 
@@ -131,21 +118,16 @@ pub fn rank(text: &str, skills: &[SkillTriggers<'_>]) -> Vec<TriggerMatch> {
 
 /// Words that may be skipped between (or be absent from) the words of a Latin-script trigger.
 const DETERMINERS: &[&str] = &[
-    "the", "a", "an", "my", "our", "your", "this", "that", "these", "those", "its", "their", "his",
-    "her", "some", "new",
+    "the", "a", "an", "my", "our", "your", "this", "that", "these", "those", "its", "their", "his", "her", "some",
+    "new",
 ];
 /// General abbreviations, applied before stemming.
-const ABBREVIATIONS: &[(&str, &str)] = &[
-    ("db", "database"),
-    ("dbs", "database"),
-    ("config", "configure"),
-    ("conf", "configure"),
-];
+const ABBREVIATIONS: &[(&str, &str)] =
+    &[("db", "database"), ("dbs", "database"), ("config", "configure"), ("conf", "configure")];
 /// Korean particles and short fillers allowed between the words of a trigger.
 const KO_GAP: &[&str] = &[
-    "으로", "에서", "이랑", "하고", "한번", "먼저", "다시", "새로", "부터", "초기", "기본", "을",
-    "를", "이", "가", "은", "는", "의", "도", "좀", "로", "에", "와", "과", "랑", "만", "및", "잘",
-    "꼭", "용",
+    "으로", "에서", "이랑", "하고", "한번", "먼저", "다시", "새로", "부터", "초기", "기본", "을", "를", "이", "가",
+    "은", "는", "의", "도", "좀", "로", "에", "와", "과", "랑", "만", "및", "잘", "꼭", "용",
 ];
 const KO_GAP_MAX: usize = 4;
 const EN_GAP_MAX: usize = 2;
@@ -179,10 +161,7 @@ fn normalize(s: &str) -> String {
 /// Normalized text with every run of non-alphanumerics turned into one space.
 fn spaced(s: &str) -> String {
     let n = normalize(s);
-    let mapped: String = n
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
+    let mapped: String = n.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
     mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -205,27 +184,16 @@ fn words(s: &str) -> Vec<Word> {
         if h {
             out.push(Word::Hangul(w));
         } else if DETERMINERS.contains(&w.as_str()) {
-            out.push(Word::Latin(Latin {
-                canon: w.clone(),
-                raw: w,
-                det: true,
-            }));
+            out.push(Word::Latin(Latin { canon: w.clone(), raw: w, det: true }));
         } else {
-            let full = ABBREVIATIONS
-                .iter()
-                .find(|(a, _)| *a == w)
-                .map_or(w.as_str(), |(_, f)| f);
+            let full = ABBREVIATIONS.iter().find(|(a, _)| *a == w).map_or(w.as_str(), |(_, f)| f);
             let canon = stem(full);
             match out.last_mut() {
                 Some(Word::Latin(prev)) if !prev.det && canon == "up" => {
                     prev.canon.push_str("up");
                     prev.raw.push_str("up");
                 }
-                _ => out.push(Word::Latin(Latin {
-                    raw: w,
-                    canon,
-                    det: false,
-                })),
+                _ => out.push(Word::Latin(Latin { raw: w, canon, det: false })),
             }
         }
     }
@@ -266,8 +234,7 @@ fn stem(w: &str) -> String {
         if b[n - 1] == b[n - 2] && !b"aeioulsz".contains(&b[n - 1]) {
             s.pop(); // setting -> sett -> set
         }
-    } else if s.ends_with("ses") || s.ends_with("xes") || s.ends_with("ches") || s.ends_with("shes")
-    {
+    } else if s.ends_with("ses") || s.ends_with("xes") || s.ends_with("ches") || s.ends_with("shes") {
         cut(&mut s, "es");
     } else if s.ends_with('s') && !s.ends_with("ss") && !s.ends_with("us") && !s.ends_with("is") {
         cut(&mut s, "s");
@@ -284,11 +251,7 @@ fn stem(w: &str) -> String {
 fn gap_cost(gap: &[Item], latin_pair: bool) -> Option<usize> {
     let (mut syls, mut dets, mut others, mut run) = (0, 0, 0, String::new());
     let mut after_det = false;
-    let end = Item::Latin(Latin {
-        raw: String::new(),
-        canon: String::new(),
-        det: true,
-    });
+    let end = Item::Latin(Latin { raw: String::new(), canon: String::new(), det: true });
     for it in gap.iter().chain(std::iter::once(&end)) {
         match it {
             Item::Syl(c) => {
@@ -316,10 +279,7 @@ fn gap_cost(gap: &[Item], latin_pair: bool) -> Option<usize> {
 }
 
 fn splits_into_particles(s: &str) -> bool {
-    s.is_empty()
-        || KO_GAP
-            .iter()
-            .any(|p| s.strip_prefix(p).is_some_and(splits_into_particles))
+    s.is_empty() || KO_GAP.iter().any(|p| s.strip_prefix(p).is_some_and(splits_into_particles))
 }
 
 /// Matches trigger word `j` at item `p`; returns the smallest total cost (gaps, glued words)
@@ -371,23 +331,15 @@ fn contains_bounded(hay: &str, needle: &str) -> bool {
 
 /// Score of one trigger phrase against the prepared text, or `None` when it does not match.
 fn score(spaced_text: &str, items: &[Item], phrase: &str) -> Option<f64> {
-    let tw: Vec<Word> = words(phrase)
-        .into_iter()
-        .filter(|w| !matches!(w, Word::Latin(l) if l.det))
-        .collect();
+    let tw: Vec<Word> = words(phrase).into_iter().filter(|w| !matches!(w, Word::Latin(l) if l.det)).collect();
     if tw.is_empty() {
         return None;
     }
-    let gap = (0..items.len())
-        .filter_map(|p| match_from(items, &tw, 0, p))
-        .min()?;
+    let gap = (0..items.len()).filter_map(|p| match_from(items, &tw, 0, p)).min()?;
     let trig = spaced(phrase);
     let letters = trig.chars().filter(|c| *c != ' ').count().min(20) as f64;
-    let literal = trig
-        .split(' ')
-        .filter(|w| contains_bounded(spaced_text, w))
-        .count() as f64
-        / trig.split(' ').count() as f64;
+    let literal =
+        trig.split(' ').filter(|w| contains_bounded(spaced_text, w)).count() as f64 / trig.split(' ').count() as f64;
     let specificity = 0.62 + 0.07 * tw.len().min(4) as f64 + 0.006 * literal + 0.00015 * letters;
     let s = if spaced_text == trig {
         1.0
@@ -455,23 +407,14 @@ mod tests {
 
     fn skills() -> Vec<SkillTriggers<'static>> {
         vec![
-            SkillTriggers {
-                skill: "deploy",
-                phrases: vec!["배포", "앱 배포", "deploy the app"],
-            },
-            SkillTriggers {
-                skill: "database-setup",
-                phrases: DB_TRIGGERS.to_vec(),
-            },
+            SkillTriggers { skill: "deploy", phrases: vec!["배포", "앱 배포", "deploy the app"] },
+            SkillTriggers { skill: "database-setup", phrases: DB_TRIGGERS.to_vec() },
         ]
     }
 
     /// (skill, trigger) of the best match, if any.
     fn top(text: &str) -> Option<(String, String)> {
-        rank(text, &skills())
-            .into_iter()
-            .next()
-            .map(|m| (m.skill, m.trigger))
+        rank(text, &skills()).into_iter().next().map(|m| (m.skill, m.trigger))
     }
 
     #[test]
@@ -492,39 +435,18 @@ mod tests {
 
     #[test]
     fn ranking_across_skills() {
-        assert_eq!(
-            top("앱 배포해줘"),
-            Some(("deploy".into(), "앱 배포".into()))
-        );
-        assert_eq!(
-            top("deploying the app"),
-            Some(("deploy".into(), "deploy the app".into()))
-        );
+        assert_eq!(top("앱 배포해줘"), Some(("deploy".into(), "앱 배포".into())));
+        assert_eq!(top("deploying the app"), Some(("deploy".into(), "deploy the app".into())));
         let r = rank("데이터베이스 설정하고 배포해줘", &skills());
-        let got: Vec<_> = r
-            .iter()
-            .map(|m| (m.skill.as_str(), m.trigger.as_str()))
-            .collect();
-        assert_eq!(
-            got,
-            [("database-setup", "데이터베이스 설정"), ("deploy", "배포")]
-        );
+        let got: Vec<_> = r.iter().map(|m| (m.skill.as_str(), m.trigger.as_str())).collect();
+        assert_eq!(got, [("database-setup", "데이터베이스 설정"), ("deploy", "배포")]);
         assert!(r[0].score > r[1].score);
         let same = [
-            SkillTriggers {
-                skill: "b",
-                phrases: vec!["alembic"],
-            },
-            SkillTriggers {
-                skill: "a",
-                phrases: vec!["alembic", "alembic"],
-            },
+            SkillTriggers { skill: "b", phrases: vec!["alembic"] },
+            SkillTriggers { skill: "a", phrases: vec!["alembic", "alembic"] },
         ];
         let r = rank("alembic please", &same);
-        assert_eq!(
-            (r[0].skill.as_str(), r[1].skill.as_str(), r.len()),
-            ("a", "b", 2)
-        );
+        assert_eq!((r[0].skill.as_str(), r[1].skill.as_str(), r.len()), ("a", "b", 2));
         assert_eq!(r[0].score, r[1].score);
     }
 
@@ -570,11 +492,7 @@ mod tests {
 
     #[test]
     fn stemming() {
-        for (a, b) in [
-            ("setting", "set"),
-            ("sets", "set"),
-            ("configured", "configur"),
-        ] {
+        for (a, b) in [("setting", "set"), ("sets", "set"), ("configured", "configur")] {
             assert_eq!(stem(a), b);
         }
         assert_eq!(stem("configuring"), stem("configure"));

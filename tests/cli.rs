@@ -4,22 +4,41 @@
 use crate::support::Test;
 
 fn actions(json: &serde_json::Value) -> Vec<(String, String)> {
-    json["files"].as_array().unwrap().iter().map(|f| (f["path"].as_str().unwrap().to_owned(), f["action"].as_str().unwrap().to_owned())).collect()
+    json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap().to_owned(), f["action"].as_str().unwrap().to_owned()))
+        .collect()
 }
 
 #[test]
 fn urls_become_the_async_drivers_in_env_only() {
     for (given, stored, kind) in [
         ("postgres://app:s3cret@db:5432/app", "postgresql+asyncpg://app:s3cret@db:5432/app", "postgresql"),
-        ("postgresql+psycopg2://app@db/app?sslmode=require", "postgresql+asyncpg://app@db/app?ssl=require", "postgresql"),
-        ("mysql+pymysql://root:pw@127.0.0.1:3306/app", "mysql+aiomysql://root:pw@127.0.0.1:3306/app?charset=utf8mb4", "mysql"),
+        (
+            "postgresql+psycopg2://app@db/app?sslmode=require",
+            "postgresql+asyncpg://app@db/app?ssl=require",
+            "postgresql",
+        ),
+        (
+            "mysql+pymysql://root:pw@127.0.0.1:3306/app",
+            "mysql+aiomysql://root:pw@127.0.0.1:3306/app?charset=utf8mb4",
+            "mysql",
+        ),
         ("sqlite:///./app.db", "sqlite+aiosqlite:///./app.db", "sqlite"),
         ("postgresql://app:p@ss%w0rd@db/app", "postgresql+asyncpg://app:p%40ss%25w0rd@db/app", "postgresql"),
     ] {
         let t = Test::new();
         let json = t.database_setup(given, &[]).code(0).json();
         assert_eq!(t.read(".env"), format!("DATABASE_URL={stored}\n"), "{given}");
-        assert!(json["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains(&format!("dbType \"{kind}\" was taken from the URL"))));
+        assert!(
+            json["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_str().unwrap().contains(&format!("dbType \"{kind}\" was taken from the URL")))
+        );
         assert!(!t.read("alembic.ini").contains("://"), "no URL in alembic.ini");
         assert!(t.read(".env.example").starts_with("DATABASE_URL="));
     }
@@ -32,12 +51,30 @@ fn report_lists_every_file_and_the_commands_in_order() {
     assert_eq!(json["status"], "applied");
     let files = actions(&json);
     assert!(files.iter().all(|(_, a)| a == "created"), "{files:?}");
-    for path in ["alembic.ini", "app/core/config.py", "app/infrastructure/database/session.py", "app/infrastructure/database/migrations/env.py", "app/infrastructure/database/models/user.py", "app/api/v1/dependencies/database.py", ".env", ".env.example", ".gitignore", "requirements.txt"] {
+    for path in [
+        "alembic.ini",
+        "app/core/config.py",
+        "app/infrastructure/database/session.py",
+        "app/infrastructure/database/migrations/env.py",
+        "app/infrastructure/database/models/user.py",
+        "app/api/v1/dependencies/database.py",
+        ".env",
+        ".env.example",
+        ".gitignore",
+        "requirements.txt",
+    ] {
         assert!(files.iter().any(|(p, _)| p == path), "{path} missing from {files:?}");
         assert!(t.project().join(path).is_file(), "{path} not written");
     }
     let commands: Vec<&str> = json["commands"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
-    assert_eq!(commands[..3], ["python -m pip install -r requirements.txt", "alembic revision --autogenerate -m \"Initial migration\"", "alembic upgrade head"]);
+    assert_eq!(
+        commands[..3],
+        [
+            "python -m pip install -r requirements.txt",
+            "alembic revision --autogenerate -m \"Initial migration\"",
+            "alembic upgrade head"
+        ]
+    );
     assert_eq!(commands[3..], ["alembic downgrade -1", "alembic current", "alembic history", "alembic check"]);
     assert!(t.read("requirements.txt").contains("aiosqlite"));
 }
@@ -114,7 +151,11 @@ fn user_files_are_merged_not_replaced() {
     let pyproject = t.read("pyproject.toml");
     assert!(pyproject.contains("\"fastapi>=0.115\"") && !pyproject.contains("fastapi>=0.110"), "{pyproject}");
     assert!(pyproject.contains("\"aiosqlite>=") && pyproject.contains("\"alembic>="), "{pyproject}");
-    assert!(json["commands"][0].as_str().unwrap().starts_with("python -m pip install \"fastapi"), "{}", json["commands"][0]);
+    assert!(
+        json["commands"][0].as_str().unwrap().starts_with("python -m pip install \"fastapi"),
+        "{}",
+        json["commands"][0]
+    );
 }
 
 #[test]
@@ -135,7 +176,11 @@ fn human_output_is_aligned_and_localized() {
     let ran = t.args(["run", "database-setup", "--lang", "ko", "--input", &input]).run().code(0);
     assert!(ran.stdout.contains("  created    alembic.ini\n"), "{}", ran.stdout);
     assert!(ran.stdout.contains("다음 명령:"), "{}", ran.stdout);
-    assert!(ran.stdout.trim_end().ends_with("다음: alembic revision --autogenerate -m \"Initial migration\""), "{}", ran.stdout);
+    assert!(
+        ran.stdout.trim_end().ends_with("다음: alembic revision --autogenerate -m \"Initial migration\""),
+        "{}",
+        ran.stdout
+    );
 }
 
 #[test]

@@ -36,10 +36,7 @@ fn postgresql_on_sqlalchemy_2_1() {
     let Some(db) = Server::Postgres.create("pg") else {
         return;
     };
-    let url = format!(
-        "postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}",
-        db.user, db.name
-    );
+    let url = format!("postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}", db.user, db.name);
     generate_and_check("e2e-sa21", &url, "postgresql");
 }
 
@@ -48,10 +45,7 @@ fn mariadb_on_sqlalchemy_2_1() {
     let Some(db) = Server::MariaDb.create("my") else {
         return;
     };
-    let url = format!(
-        "mysql://{}:{PASSWORD_IN_URL}@127.0.0.1:3306/{}",
-        db.user, db.name
-    );
+    let url = format!("mysql://{}:{PASSWORD_IN_URL}@127.0.0.1:3306/{}", db.user, db.name);
     generate_and_check("e2e-sa21", &url, "mysql");
 }
 
@@ -75,41 +69,22 @@ fn generate_and_check(venv_name: &str, url: &str, db_type: &str) {
         .env_remove("DATABASE_URL")
         .output()
         .expect("run check_project.py");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "e2e check of {db_type} on {venv_name} failed:\n{log}"
-    );
-    println!(
-        "{db_type} on {venv_name}: checked in {:.1?}\n{log}",
-        started.elapsed()
-    );
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "e2e check of {db_type} on {venv_name} failed:\n{log}");
+    println!("{db_type} on {venv_name}: checked in {:.1?}\n{log}", started.elapsed());
 }
 
 fn generate(project: &Path, url: &str, db_type: &str) {
     let input = serde_json::json!({"projectPath": project, "databaseUrl": url, "dbType": db_type});
     let out = Command::new(BIN)
-        .args([
-            "run",
-            "database-setup",
-            "--input",
-            &input.to_string(),
-            "--json",
-        ])
+        .args(["run", "database-setup", "--input", &input.to_string(), "--json"])
         .env_remove("SKILLRUN_SKILLS_DIR")
         .env_remove("SKILLRUN_LANG")
         .output()
         .expect("run skillrun");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "skillrun run failed:\n{stdout}\n{stderr}"
-    );
+    assert!(out.status.success(), "skillrun run failed:\n{stdout}\n{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("report is JSON");
     assert_eq!(report["status"], "applied", "{stdout}");
     for secret in [PASSWORD, PASSWORD_IN_URL] {
@@ -128,11 +103,7 @@ fn venv(name: &str) -> PathBuf {
         .arg(Path::new(ROOT).join(format!("tests/requirements/{name}.txt")))
         .output()
         .expect("run scripts/venv.sh");
-    assert!(
-        out.status.success(),
-        "scripts/venv.sh {name} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "scripts/venv.sh {name} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     PathBuf::from(String::from_utf8(out.stdout).expect("venv path").trim())
 }
 
@@ -181,27 +152,13 @@ impl Server {
             }
             Server::MariaDb => {
                 let mut c = Command::new("mariadb");
-                c.args([
-                    "-h",
-                    "127.0.0.1",
-                    "-P",
-                    "3306",
-                    "-u",
-                    "root",
-                    "--connect-timeout=5",
-                    "-e",
-                    sql,
-                ]);
+                c.args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "--connect-timeout=5", "-e", sql]);
                 c
             }
         };
         match cmd.output() {
             Ok(out) if out.status.success() => Ok(()),
-            Ok(out) => Err(format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )),
+            Ok(out) => Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))),
             Err(e) => Err(e.to_string()),
         }
     }
@@ -213,16 +170,9 @@ impl Server {
             unreachable(self.label(), &why);
             return None;
         }
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
         let id = format!("{}_{nanos}", std::process::id());
-        let db = Database {
-            server: self,
-            name: format!("skillrun_e2e_{kind}_{id}"),
-            user: format!("skillrun_{id}"),
-        };
+        let db = Database { server: self, name: format!("skillrun_e2e_{kind}_{id}"), user: format!("skillrun_{id}") };
         let setup = match self {
             Server::Postgres => vec![
                 format!("CREATE ROLE {} LOGIN PASSWORD '{PASSWORD}'", db.user),
@@ -236,8 +186,7 @@ impl Server {
             )],
         };
         for sql in setup {
-            self.sql(&sql)
-                .unwrap_or_else(|e| panic!("{}: {sql}\n{e}", self.label()));
+            self.sql(&sql).unwrap_or_else(|e| panic!("{}: {sql}\n{e}", self.label()));
         }
         Some(db)
     }
@@ -268,9 +217,6 @@ fn unreachable(what: &str, why: &str) {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{what} is unreachable and CI=true:\n{why}");
     }
-    let line = format!(
-        "\n*** SKIP e2e: {what} is unreachable ({}) ***\n",
-        why.trim().lines().next().unwrap_or("")
-    );
+    let line = format!("\n*** SKIP e2e: {what} is unreachable ({}) ***\n", why.trim().lines().next().unwrap_or(""));
     let _ = std::io::stderr().write_all(line.as_bytes());
 }

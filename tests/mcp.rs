@@ -63,7 +63,8 @@ impl Server {
     /// The next line on stdout, which must be one JSON-RPC 2.0 message.
     pub fn recv(&mut self) -> Value {
         let line = self.lines.recv_timeout(WAIT).unwrap_or_else(|e| panic!("no message from the server ({e})"));
-        let value: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+        let value: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
         assert_eq!(value["jsonrpc"], "2.0", "{line}");
         value
     }
@@ -127,7 +128,8 @@ impl Server {
         };
         let mut left = Vec::new();
         while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-            let value: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+            let value: Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
             assert_eq!(value["jsonrpc"], "2.0", "{line}");
             left.push(value);
         }

@@ -78,7 +78,8 @@ fn a_git_tracked_env_file_never_gets_the_password() {
     let t = Test::new();
     t.write(".env", "DEBUG=1\n");
     let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git").arg("-C").arg(t.project()).args(args).output().unwrap().status.success();
+        let ok =
+            std::process::Command::new("git").arg("-C").arg(t.project()).args(args).output().unwrap().status.success();
         assert!(ok, "git {args:?}");
     };
     git(&["init", "-q"]);

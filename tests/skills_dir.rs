@@ -10,16 +10,32 @@ fn write(root: &std::path::Path, rel: &str, text: &str) {
 }
 
 fn greeting_skill(root: &std::path::Path) {
-    write(root, "manifest.json", r#"{"skills": [{"id": "greeting-file", "version": "0.1.0",
+    write(
+        root,
+        "manifest.json",
+        r#"{"skills": [{"id": "greeting-file", "version": "0.1.0",
         "title": {"en": "Greeting file", "ko": "인사 파일"}, "description": {"en": "Writes a greeting.", "ko": "인사말을 씁니다."},
         "triggers": {"en": ["write a greeting"], "ko": ["인사말 작성"]},
-        "inputSchema": "schemas/greeting.json", "dir": "skills/greeting-file"}]}"#);
-    write(root, "schemas/greeting.json", r#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+        "inputSchema": "schemas/greeting.json", "dir": "skills/greeting-file"}]}"#,
+    );
+    write(
+        root,
+        "schemas/greeting.json",
+        r#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
         "properties": {"projectPath": {"type": "string"}, "name": {"type": "string", "minLength": 1, "x-hint": {"en": "say who to greet", "ko": "누구에게 인사할지 쓰세요"}}},
-        "required": ["projectPath", "name"], "additionalProperties": false}"#);
-    write(root, "skills/greeting-file/SKILL.md", "---\nname: greeting-file\ndescription: Writes hello.txt. Use for \"write a greeting\".\n---\n# Greeting\n");
-    write(root, "skills/greeting-file/skill.json", r#"{"steps": [{"kind": "render", "path": "hello.txt", "template": "templates/hello.txt.tera"},
-        {"kind": "lines", "path": ".gitignore", "lines": ["*.log"]}], "commands": [{"run": "cat hello.txt"}]}"#);
+        "required": ["projectPath", "name"], "additionalProperties": false}"#,
+    );
+    write(
+        root,
+        "skills/greeting-file/SKILL.md",
+        "---\nname: greeting-file\ndescription: Writes hello.txt. Use for \"write a greeting\".\n---\n# Greeting\n",
+    );
+    write(
+        root,
+        "skills/greeting-file/skill.json",
+        r#"{"steps": [{"kind": "render", "path": "hello.txt", "template": "templates/hello.txt.tera"},
+        {"kind": "lines", "path": ".gitignore", "lines": ["*.log"]}], "commands": [{"run": "cat hello.txt"}]}"#,
+    );
     write(root, "skills/greeting-file/templates/hello.txt.tera", "Hello, {{ name }}!\n");
 }
 
@@ -36,7 +52,10 @@ fn a_second_skill_needs_no_code() {
     let json = t.run().code(0).json();
     assert_eq!(json["commands"][0], "cat hello.txt");
     assert_eq!(t.read("hello.txt"), "Hello, Ada!\n");
-    let ran = Test::new().args(["--skills-dir", dir, "run", "greeting-file", "--json", "--input", r#"{"projectPath": "."}"#]).run().code(2);
+    let ran = Test::new()
+        .args(["--skills-dir", dir, "run", "greeting-file", "--json", "--input", r#"{"projectPath": "."}"#])
+        .run()
+        .code(2);
     assert_eq!(ran.json()["errors"][0]["message"], "is required but missing; say who to greet");
 }
 
@@ -47,9 +66,17 @@ fn a_broken_skill_set_is_refused_with_the_reason() {
     greeting_skill(&skills);
     write(&skills, "skills/greeting-file/SKILL.md", "---\nname: Greeting\ndescription: x\n---\n");
     let ran = Test::new().args(["--skills-dir", skills.to_str().unwrap(), "list"]).run().code(1);
-    assert!(ran.stderr.contains("SKILL.md: front matter `name: Greeting` must equal the directory name `greeting-file`"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("SKILL.md: front matter `name: Greeting` must equal the directory name `greeting-file`"),
+        "{}",
+        ran.stderr
+    );
     greeting_skill(&skills);
-    write(&skills, "skills/greeting-file/skill.json", r#"{"steps": [{"kind": "render", "path": "../escape.txt", "template": "templates/hello.txt.tera"}]}"#);
+    write(
+        &skills,
+        "skills/greeting-file/skill.json",
+        r#"{"steps": [{"kind": "render", "path": "../escape.txt", "template": "templates/hello.txt.tera"}]}"#,
+    );
     let ran = Test::new().args(["--skills-dir", skills.to_str().unwrap(), "list"]).run().code(1);
     assert!(ran.stderr.contains("skill.json"), "{}", ran.stderr);
 }

@@ -8,7 +8,11 @@ fn matched(text: &str) -> Option<(String, String, String)> {
     let json = ran.json();
     let first = &json["matches"][0];
     match ran.code {
-        0 => Some((first["skill"].as_str()?.to_owned(), first["trigger"].as_str()?.to_owned(), json["lang"].as_str()?.to_owned())),
+        0 => Some((
+            first["skill"].as_str()?.to_owned(),
+            first["trigger"].as_str()?.to_owned(),
+            json["lang"].as_str()?.to_owned(),
+        )),
         1 => {
             assert!(json["matches"].as_array().unwrap().is_empty());
             None
@@ -38,7 +42,14 @@ fn korean_requests_match_with_particles_spacing_and_endings() {
 
 #[test]
 fn english_requests_match_with_inflections() {
-    for text in ["set up the database", "Setting up Alembic", "please set up my DB", "configure the database for my app", "SQLAlchemy please", "database set-up"] {
+    for text in [
+        "set up the database",
+        "Setting up Alembic",
+        "please set up my DB",
+        "configure the database for my app",
+        "SQLAlchemy please",
+        "database set-up",
+    ] {
         let (skill, _, lang) = matched(text).unwrap_or_else(|| panic!("no match for {text:?}"));
         assert_eq!((skill.as_str(), lang.as_str()), ("database-setup", "en"), "{text}");
     }
@@ -52,7 +63,15 @@ fn the_matching_trigger_is_named() {
 
 #[test]
 fn text_sharing_only_a_word_matches_nothing() {
-    for text in ["데이터베이스 백업해줘", "설정 화면 열어줘", "DB 백업", "set up the printer", "database backup please", "alembicus", ""] {
+    for text in [
+        "데이터베이스 백업해줘",
+        "설정 화면 열어줘",
+        "DB 백업",
+        "set up the printer",
+        "database backup please",
+        "alembicus",
+        "",
+    ] {
         assert_eq!(matched(text), None, "{text:?} should not match");
     }
 }
@@ -68,9 +87,11 @@ fn plain_output_names_skill_trigger_and_language() {
 fn chat_asks_for_what_the_text_does_not_give() {
     let ran = Test::new().args(["chat", "DB 설정 해줘", "--json"]).run().code(0);
     let json = ran.json();
-    let missing: Vec<&str> = json["matches"][0]["missingInputs"].as_array().unwrap().iter().map(|m| m["field"].as_str().unwrap()).collect();
+    let missing: Vec<&str> =
+        json["matches"][0]["missingInputs"].as_array().unwrap().iter().map(|m| m["field"].as_str().unwrap()).collect();
     assert_eq!(missing, ["projectPath", "databaseUrl"]);
-    let ran = Test::new().args(["chat", "set up the database with postgres://app:pw@db:5432/app", "--json"]).run().code(0);
+    let ran =
+        Test::new().args(["chat", "set up the database with postgres://app:pw@db:5432/app", "--json"]).run().code(0);
     let json = ran.json();
     assert_eq!(json["matches"][0]["input"]["databaseUrl"], "postgres://app:pw@db:5432/app");
     assert_eq!(json["matches"][0]["input"]["dbType"], "postgresql");

@@ -10,7 +10,12 @@ fn errors(input: &str, lang: &str) -> Vec<(String, String)> {
     assert_eq!(json["status"], "invalid");
     assert_eq!(json["files"].as_array().unwrap().len(), 0);
     assert_eq!(std::fs::read_dir(t.dir.path()).unwrap().count(), 0, "nothing may be written");
-    json["errors"].as_array().unwrap().iter().map(|e| (e["field"].as_str().unwrap().to_owned(), e["message"].as_str().unwrap().to_owned())).collect()
+    json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap().to_owned(), e["message"].as_str().unwrap().to_owned()))
+        .collect()
 }
 
 #[test]
@@ -63,11 +68,22 @@ fn unknown_skill_is_named() {
 
 #[test]
 fn common_spellings_of_the_database_kind_are_understood() {
-    for (given, kind, url) in [("PostgreSQL", "postgresql", "postgres://u@h/app"), ("mariadb", "mysql", "mysql://u@h/app"), ("sqlite3", "sqlite", "sqlite:///./a.db")] {
+    for (given, kind, url) in [
+        ("PostgreSQL", "postgresql", "postgres://u@h/app"),
+        ("mariadb", "mysql", "mysql://u@h/app"),
+        ("sqlite3", "sqlite", "sqlite:///./a.db"),
+    ] {
         let t = Test::new();
         let input = serde_json::json!({"projectPath": t.project(), "databaseUrl": url, "dbType": given}).to_string();
         let t = t.args(["run", "database-setup", "--json", "--input", &input]);
         let json = t.run().code(0).json();
-        assert!(json["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap() == format!("dbType \"{given}\" was read as \"{kind}\"")), "{json}");
+        assert!(
+            json["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_str().unwrap() == format!("dbType \"{given}\" was read as \"{kind}\"")),
+            "{json}"
+        );
     }
 }

@@ -79,7 +79,11 @@ fn entry(d: &Document) -> Option<SkillEntry> {
     for (key, value) in d.front_matter.iter().filter(|(k, _)| k != "name" && k != "description") {
         front = front.with_field(key.clone(), value.clone());
     }
-    let entry = SkillEntry::new(d.uri.clone(), front, SkillResources::Files(vec![SkillResource::from_bytes(d.uri.clone(), d.text.as_bytes())]));
+    let entry = SkillEntry::new(
+        d.uri.clone(),
+        front,
+        SkillResources::Files(vec![SkillResource::from_bytes(d.uri.clone(), d.text.as_bytes())]),
+    );
     match entry.validate() {
         Ok(()) => Some(entry),
         Err(e) => {
@@ -109,7 +113,14 @@ mod tests {
     #[test]
     fn front_matter_fields_are_read_in_order() {
         let text = "---\nname: db\ndescription: \"Sets up: the DB\"\nlicense: MIT\n---\n# Body\n";
-        assert_eq!(front_matter(text), vec![("name".into(), "db".into()), ("description".into(), "Sets up: the DB".into()), ("license".into(), "MIT".into())]);
+        assert_eq!(
+            front_matter(text),
+            vec![
+                ("name".into(), "db".into()),
+                ("description".into(), "Sets up: the DB".into()),
+                ("license".into(), "MIT".into())
+            ]
+        );
     }
 
     #[test]

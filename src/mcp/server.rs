@@ -6,9 +6,10 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ErrorCode, GetSkillRequestParams, GetSkillResult, Implementation, ListResourcesResult, ListSkillsResult,
-    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ErrorCode, GetSkillRequestParams,
+    GetSkillResult, Implementation, ListResourcesResult, ListSkillsResult, ListToolsResult, PaginatedRequestParams,
+    ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -23,13 +24,32 @@ use crate::report::Status;
 use crate::trigger::Lang;
 
 /// The revisions this server has been checked against: the `initialize` era and 2026-07-28.
-pub const PROTOCOL_VERSIONS: &[ProtocolVersion] = &[ProtocolVersion::V_2025_06_18, ProtocolVersion::V_2025_11_25, ProtocolVersion::V_2026_07_28];
+pub const PROTOCOL_VERSIONS: &[ProtocolVersion] =
+    &[ProtocolVersion::V_2025_06_18, ProtocolVersion::V_2025_11_25, ProtocolVersion::V_2026_07_28];
 
 /// Request methods of the MCP revisions rmcp implements.
 const KNOWN_METHODS: &[&str] = &[
-    "initialize", "server/discover", "ping", "resources/list", "resources/templates/list", "resources/read", "resources/subscribe",
-    "resources/unsubscribe", "subscriptions/listen", "prompts/list", "prompts/get", "logging/setLevel", "completion/complete", "tools/list",
-    "tools/call", "tasks/get", "tasks/update", "tasks/cancel", "skills/list", "skills/get", "resources/directory/read",
+    "initialize",
+    "server/discover",
+    "ping",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "subscriptions/listen",
+    "prompts/list",
+    "prompts/get",
+    "logging/setLevel",
+    "completion/complete",
+    "tools/list",
+    "tools/call",
+    "tasks/get",
+    "tasks/update",
+    "tasks/cancel",
+    "skills/list",
+    "skills/get",
+    "resources/directory/read",
 ];
 
 const INSTRUCTIONS: &str = "skillrun runs agent skills that generate project files (e.g. database-setup: SQLAlchemy 2.0 async + Alembic for FastAPI). \
@@ -63,7 +83,13 @@ impl SkillServer {
         }))
     }
 
-    async fn run_skill(&self, id: String, options: &[&str], params: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+    async fn run_skill(
+        &self,
+        id: String,
+        options: &[&str],
+        params: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
         let request = match tools::request(&id, options, params.arguments) {
             Ok(request) => request,
             Err((lang, errors)) => return Ok(tools::failure_result(&id, Status::Invalid, lang, errors).into()),
@@ -81,7 +107,9 @@ impl SkillServer {
         while let Some(stage) = stages.recv().await {
             if let Some(token) = progress_token.as_ref().filter(|_| !self.0.input_closed.is_cancelled()) {
                 let (step, total) = stage.progress();
-                let param = ProgressNotificationParam::new(token.clone(), f64::from(step)).with_total(f64::from(total)).with_message(stage_message(stage, lang));
+                let param = ProgressNotificationParam::new(token.clone(), f64::from(step))
+                    .with_total(f64::from(total))
+                    .with_message(stage_message(stage, lang));
                 tokio::select! {
                     sent = context.peer.notify_progress(param) => if let Err(e) = sent {
                         tracing::debug!(error = %e, "cannot send progress");
@@ -104,7 +132,10 @@ impl SkillServer {
     fn match_skill(&self, params: CallToolRequestParams) -> Result<CallToolResponse, ErrorData> {
         let args = params.arguments.unwrap_or_default();
         let Some(text) = args.get("text").and_then(|t| t.as_str()).filter(|t| !t.trim().is_empty()) else {
-            let error = crate::input::FieldError { field: "/text".into(), message: "text is required: the user's request as a non-empty string".into() };
+            let error = crate::input::FieldError {
+                field: "/text".into(),
+                message: "text is required: the user's request as a non-empty string".into(),
+            };
             return Ok(tools::failure_result(tools::MATCH_TOOL, Status::Invalid, None, vec![error]).into());
         };
         let lang = args.get("lang").and_then(|l| l.as_str()).and_then(Lang::parse);
@@ -113,7 +144,12 @@ impl SkillServer {
 }
 
 /// Runs the pipeline, reporting each stage on `stages`; stops before writing once `ct` is cancelled.
-fn run_until_cancelled(registry: &Registry, request: &crate::Request, ct: &CancellationToken, stages: &mpsc::UnboundedSender<Stage>) -> crate::Result<crate::Report> {
+fn run_until_cancelled(
+    registry: &Registry,
+    request: &crate::Request,
+    ct: &CancellationToken,
+    stages: &mpsc::UnboundedSender<Stage>,
+) -> crate::Result<crate::Report> {
     crate::pipeline::run(registry, request, &mut |stage| {
         let _ = stages.send(stage);
         !ct.is_cancelled()
@@ -152,24 +188,39 @@ impl ServerHandler for SkillServer {
         Cow::Borrowed(PROTOCOL_VERSIONS)
     }
 
-    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
         Ok(ListToolsResult::with_all_items(self.0.catalog.tools.clone()))
     }
 
-    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
         match self.0.catalog.target(&request.name).cloned() {
             Some(Target::Skill { id, options }) => self.run_skill(id, &options, request, context).await,
             Some(Target::Match) => self.match_skill(request),
             None => {
                 let known: Vec<&str> = self.0.catalog.tools.iter().map(|t| t.name.as_ref()).collect();
-                Err(ErrorData::invalid_params(format!("unknown tool `{}` (tools: {})", request.name, known.join(", ")), None))
+                Err(ErrorData::invalid_params(
+                    format!("unknown tool `{}` (tools: {})", request.name, known.join(", ")),
+                    None,
+                ))
             }
         }
     }
 
     /// rmcp hands over a request it could not type: an unknown method (`-32601`), or a method it
     /// knows whose params did not fit (`-32602`).
-    async fn on_custom_request(&self, request: CustomRequest, _context: RequestContext<RoleServer>) -> Result<CustomResult, ErrorData> {
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
         if KNOWN_METHODS.contains(&request.method.as_str()) {
             Err(ErrorData::invalid_params(format!("Invalid params for {}", request.method), None))
         } else {
@@ -177,22 +228,38 @@ impl ServerHandler for SkillServer {
         }
     }
 
-    async fn list_resources(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListResourcesResult, ErrorData> {
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
         Ok(ListResourcesResult::with_all_items(self.0.documents.resources()))
     }
 
-    async fn read_resource(&self, request: ReadResourceRequestParams, _context: RequestContext<RoleServer>) -> Result<ReadResourceResponse, ErrorData> {
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
         match self.0.documents.read(&request.uri) {
             Some(contents) => Ok(ReadResourceResult::new(vec![contents]).into()),
             None => Err(ErrorData::resource_not_found(format!("no resource {}", request.uri), None)),
         }
     }
 
-    async fn list_skills(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListSkillsResult, ErrorData> {
+    async fn list_skills(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListSkillsResult, ErrorData> {
         Ok(ListSkillsResult::with_all_items(self.0.documents.skills()))
     }
 
-    async fn get_skill(&self, request: GetSkillRequestParams, _context: RequestContext<RoleServer>) -> Result<GetSkillResult, ErrorData> {
+    async fn get_skill(
+        &self,
+        request: GetSkillRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetSkillResult, ErrorData> {
         match self.0.documents.skill(&request.uri) {
             Some(skill) => Ok(GetSkillResult::new(skill)),
             None => Err(ErrorData::invalid_params(format!("no skill at {}", request.uri), None)),
@@ -209,7 +276,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let project = dir.path().join("p");
         let input = serde_json::json!({"projectPath": project, "databaseUrl": "sqlite:///./app.db"});
-        let request = crate::Request { skill: "database-setup".into(), input, dry_run: false, force: false, lang: None };
+        let request =
+            crate::Request { skill: "database-setup".into(), input, dry_run: false, force: false, lang: None };
         let (tx, mut rx) = mpsc::unbounded_channel();
         let ct = CancellationToken::new();
         ct.cancel();

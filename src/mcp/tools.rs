@@ -58,7 +58,8 @@ impl Catalog {
 /// A tool name from a skill id: ASCII letters, digits, `_` and `-`, at most 64 characters (the
 /// strictest rule among MCP clients); other characters become `_`.
 pub fn tool_name(id: &str) -> String {
-    let name: String = id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).take(64).collect();
+    let name: String =
+        id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).take(64).collect();
     if name.is_empty() { "skill".to_owned() } else { name }
 }
 
@@ -76,9 +77,18 @@ fn skill_tool(name: &str, skill: &Skill) -> (Tool, Vec<&'static str>) {
     let mut options = Vec::new();
     if let Some(properties) = properties.as_object_mut() {
         let definitions = [
-            ("dryRun", json!({"type": "boolean", "default": false, "description": "Plan only: report every file the skill would create, update or leave, and write nothing."})),
-            ("force", json!({"type": "boolean", "default": false, "description": "Replace existing files that differ from what the skill generates; each replaced file is backed up under .skillrun/backups/. Without it a differing file is a conflict and nothing is written."})),
-            ("lang", json!({"type": "string", "enum": ["ko", "en"], "description": "Language of the report's message and errors (default en)."})),
+            (
+                "dryRun",
+                json!({"type": "boolean", "default": false, "description": "Plan only: report every file the skill would create, update or leave, and write nothing."}),
+            ),
+            (
+                "force",
+                json!({"type": "boolean", "default": false, "description": "Replace existing files that differ from what the skill generates; each replaced file is backed up under .skillrun/backups/. Without it a differing file is a conflict and nothing is written."}),
+            ),
+            (
+                "lang",
+                json!({"type": "string", "enum": ["ko", "en"], "description": "Language of the report's message and errors (default en)."}),
+            ),
         ];
         for (key, definition) in definitions {
             // A skill that defines one of these names itself keeps its own meaning.
@@ -97,7 +107,11 @@ fn skill_tool(name: &str, skill: &Skill) -> (Tool, Vec<&'static str>) {
         quote(&e.triggers.ko),
         quote(&e.triggers.en),
     );
-    let annotations = ToolAnnotations::with_title(e.title.en.clone()).read_only(false).destructive(false).idempotent(true).open_world(false);
+    let annotations = ToolAnnotations::with_title(e.title.en.clone())
+        .read_only(false)
+        .destructive(false)
+        .idempotent(true)
+        .open_world(false);
     let tool = Tool::new(name.to_owned(), description, Arc::new(schema))
         .with_title(e.title.en.clone())
         .with_raw_output_schema(Arc::new(report_schema()))
@@ -140,7 +154,13 @@ fn match_tool() -> Tool {
     Tool::new(MATCH_TOOL, description, Arc::new(object(&input)))
         .with_title("Match a request to a skill")
         .with_raw_output_schema(Arc::new(object(&output)))
-        .with_annotations(ToolAnnotations::with_title("Match a request to a skill").read_only(true).destructive(false).idempotent(true).open_world(false))
+        .with_annotations(
+            ToolAnnotations::with_title("Match a request to a skill")
+                .read_only(true)
+                .destructive(false)
+                .idempotent(true)
+                .open_world(false),
+        )
 }
 
 fn report_schema() -> JsonObject {
@@ -153,10 +173,15 @@ fn object(value: &Value) -> JsonObject {
 
 /// A skill call's arguments split into the pipeline request and, when a run option has the
 /// wrong type, the field errors to report instead of running.
-pub fn request(id: &str, options: &[&str], arguments: Option<JsonObject>) -> Result<Request, (Option<Lang>, Vec<FieldError>)> {
+pub fn request(
+    id: &str,
+    options: &[&str],
+    arguments: Option<JsonObject>,
+) -> Result<Request, (Option<Lang>, Vec<FieldError>)> {
     let mut input = arguments.unwrap_or_default();
     let mut errors = Vec::new();
-    let mut flag = |key: &str, input: &mut JsonObject| match options.contains(&key).then(|| input.remove(key)).flatten() {
+    let mut flag = |key: &str, input: &mut JsonObject| match options.contains(&key).then(|| input.remove(key)).flatten()
+    {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => b,
         Some(_) => {
@@ -196,7 +221,11 @@ pub fn failure_result(skill: &str, status: Status, lang: Option<Lang>, errors: V
     let message = match status {
         Status::Invalid => {
             let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-            if ko { format!("입력이 올바르지 않아 아무것도 쓰지 않았습니다: {}.", fields.join(", ")) } else { format!("The input is invalid, nothing was written: {}.", fields.join(", ")) }
+            if ko {
+                format!("입력이 올바르지 않아 아무것도 쓰지 않았습니다: {}.", fields.join(", "))
+            } else {
+                format!("The input is invalid, nothing was written: {}.", fields.join(", "))
+            }
         }
         _ => errors.first().map(|e| e.message.clone()).unwrap_or_default(),
     };
@@ -248,7 +277,10 @@ mod tests {
     fn a_run_option_of_the_wrong_type_is_a_field_error() {
         let args = json!({"dryRun": "yes"}).as_object().cloned();
         let (_, errors) = request("s", &RUN_OPTIONS, args).unwrap_err();
-        assert_eq!(errors, vec![FieldError { field: "/dryRun".into(), message: "dryRun must be true or false".into() }]);
+        assert_eq!(
+            errors,
+            vec![FieldError { field: "/dryRun".into(), message: "dryRun must be true or false".into() }]
+        );
     }
 
     #[test]
@@ -263,7 +295,9 @@ mod tests {
         let catalog = Catalog::new(&registry);
         let tool = catalog.tools.iter().find(|t| t.name == "database-setup").unwrap();
         let props = tool.input_schema["properties"].as_object().unwrap();
-        assert!(["projectPath", "databaseUrl", "dbType", "dryRun", "force", "lang"].iter().all(|k| props.contains_key(*k)));
+        assert!(
+            ["projectPath", "databaseUrl", "dbType", "dryRun", "force", "lang"].iter().all(|k| props.contains_key(*k))
+        );
         assert_eq!(tool.input_schema["additionalProperties"], false);
         assert_eq!(tool.output_schema.as_deref().unwrap()["title"], "skillrun run report");
         assert_eq!(catalog.target(MATCH_TOOL), Some(&Target::Match));

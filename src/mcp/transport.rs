@@ -38,7 +38,12 @@ pub struct LineTransport {
 /// and the writer task (await it after the service stops so every answer is flushed).
 /// `input_closed` is cancelled when the input ends (before rmcp hears of it), `output_closed`
 /// when the output can no longer be written.
-pub fn spawn<R, W>(input: R, output: W, input_closed: CancellationToken, output_closed: CancellationToken) -> (LineTransport, tokio::task::JoinHandle<()>)
+pub fn spawn<R, W>(
+    input: R,
+    output: W,
+    input_closed: CancellationToken,
+    output_closed: CancellationToken,
+) -> (LineTransport, tokio::task::JoinHandle<()>)
 where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -66,7 +71,10 @@ impl Transport<RoleServer> for LineTransport {
         "skillrun-stdio".into()
     }
 
-    fn send(&mut self, item: TxJsonRpcMessage<RoleServer>) -> impl Future<Output = Result<(), Closed>> + Send + 'static {
+    fn send(
+        &mut self,
+        item: TxJsonRpcMessage<RoleServer>,
+    ) -> impl Future<Output = Result<(), Closed>> + Send + 'static {
         // Queue now, in call order, so responses and notifications keep the order rmcp chose.
         let result = match (&self.outgoing, serde_json::to_vec(&item)) {
             (Some(out), Ok(mut line)) => {
@@ -103,7 +111,11 @@ enum Line {
     Skip,
 }
 
-async fn read_messages<R: AsyncBufRead + Unpin>(mut input: R, messages: &mpsc::Sender<ClientJsonRpcMessage>, out: mpsc::UnboundedSender<Vec<u8>>) {
+async fn read_messages<R: AsyncBufRead + Unpin>(
+    mut input: R,
+    messages: &mpsc::Sender<ClientJsonRpcMessage>,
+    out: mpsc::UnboundedSender<Vec<u8>>,
+) {
     let mut buf = Vec::new();
     let mut session_open = false;
     loop {
@@ -111,7 +123,11 @@ async fn read_messages<R: AsyncBufRead + Unpin>(mut input: R, messages: &mpsc::S
             Ok(Some(true)) => classify(&buf, &mut session_open),
             Ok(Some(false)) => {
                 tracing::warn!(max = MAX_LINE_BYTES, "refusing an input line longer than the limit");
-                Line::Answer(error(Value::Null, INVALID_REQUEST, &format!("Invalid Request: a message may be at most {MAX_LINE_BYTES} bytes")))
+                Line::Answer(error(
+                    Value::Null,
+                    INVALID_REQUEST,
+                    &format!("Invalid Request: a message may be at most {MAX_LINE_BYTES} bytes"),
+                ))
             }
             Ok(None) => break,
             Err(e) => {
@@ -141,13 +157,23 @@ async fn read_messages<R: AsyncBufRead + Unpin>(mut input: R, messages: &mpsc::S
 /// Reads one line into `buf` without letting it grow past `max`. `Some(true)`: a line (without
 /// its newline); `Some(false)`: a line that was too long and has been skipped; `None`: end of
 /// input (a last line without a newline still counts).
-async fn read_bounded_line<R: AsyncBufRead + Unpin>(input: &mut R, buf: &mut Vec<u8>, max: usize) -> std::io::Result<Option<bool>> {
+async fn read_bounded_line<R: AsyncBufRead + Unpin>(
+    input: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<bool>> {
     buf.clear();
     let mut too_long = false;
     loop {
         let available = input.fill_buf().await?;
         if available.is_empty() {
-            return Ok(if too_long { Some(false) } else if buf.is_empty() { None } else { Some(true) });
+            return Ok(if too_long {
+                Some(false)
+            } else if buf.is_empty() {
+                None
+            } else {
+                Some(true)
+            });
         }
         let newline = available.iter().position(|b| *b == b'\n');
         let take = newline.map_or(available.len(), |i| i + 1);
@@ -185,7 +211,9 @@ fn classify(raw: &[u8], session_open: &mut bool) -> Line {
         let what = if value.is_array() { "batches are not supported" } else { "expected a JSON-RPC 2.0 object" };
         return Line::Answer(error(id.unwrap_or(Value::Null), INVALID_REQUEST, &format!("Invalid Request: {what}")));
     }
-    let opens_session = method.as_deref().is_some_and(|m| m == "initialize" || (m != "server/discover" && m != "ping" && carries_inline_version(&value)));
+    let opens_session = method.as_deref().is_some_and(|m| {
+        m == "initialize" || (m != "server/discover" && m != "ping" && carries_inline_version(&value))
+    });
     match serde_json::from_value::<ClientJsonRpcMessage>(value) {
         Ok(message) => {
             let is_request = matches!(message, ClientJsonRpcMessage::Request(_));
@@ -208,7 +236,8 @@ fn classify(raw: &[u8], session_open: &mut bool) -> Line {
 fn carries_inline_version(value: &Value) -> bool {
     let meta = &value["params"]["_meta"];
     let version = meta["io.modelcontextprotocol/protocolVersion"].as_str();
-    version.is_some_and(|v| INLINE_VERSIONS.contains(&v)) && meta["io.modelcontextprotocol/clientCapabilities"].is_object()
+    version.is_some_and(|v| INLINE_VERSIONS.contains(&v))
+        && meta["io.modelcontextprotocol/clientCapabilities"].is_object()
 }
 
 fn error(id: Value, code: i64, message: &str) -> Value {
@@ -216,7 +245,11 @@ fn error(id: Value, code: i64, message: &str) -> Value {
 }
 
 /// Owns stdout: writes queued lines and flushes whenever the queue runs dry.
-async fn write_lines<W: AsyncWrite + Unpin>(mut output: W, mut lines: mpsc::UnboundedReceiver<Vec<u8>>, closed: CancellationToken) {
+async fn write_lines<W: AsyncWrite + Unpin>(
+    mut output: W,
+    mut lines: mpsc::UnboundedReceiver<Vec<u8>>,
+    closed: CancellationToken,
+) {
     while let Some(line) = lines.recv().await {
         let mut result = output.write_all(&line).await;
         while result.is_ok() {
@@ -273,7 +306,10 @@ mod tests {
     #[test]
     fn notifications_before_the_session_are_dropped_and_initialize_opens_it() {
         let mut open = false;
-        assert!(matches!(classify(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, &mut open), Line::Skip));
+        assert!(matches!(
+            classify(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, &mut open),
+            Line::Skip
+        ));
         let init = br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
         assert!(matches!(classify(init, &mut open), Line::Message(_)));
         assert!(open);

@@ -44,10 +44,17 @@ fn python_client(mode: &str, expected_version: &str) {
     };
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("project");
-    let out = Command::new(python).arg(repo().join("tests/mcp/python_client.py")).arg(BIN).arg(mode).arg(&project).output().unwrap();
+    let out = Command::new(python)
+        .arg(repo().join("tests/mcp/python_client.py"))
+        .arg(BIN)
+        .arg(mode)
+        .arg(&project)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "python_client.py {mode} failed:\n{stderr}");
-    let summary: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let summary: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
     assert_eq!(summary["protocolVersion"], expected_version, "{summary}");
     assert_eq!(summary["server"], "skillrun");
     assert_eq!(summary["tools"], json!(["database-setup", "match_skill"]));
@@ -77,13 +84,18 @@ fn inspector(args: &[&str], cwd: &Path) -> Option<(bool, String, String)> {
         .current_dir(cwd)
         .output()
         .ok()?;
-    Some((out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned()))
+    Some((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
 }
 
 #[test]
 fn mcp_inspector_cli_lists_and_calls_tools_in_both_eras() {
     let dir = tempfile::tempdir().unwrap();
-    let Some((ok, stdout, stderr)) = inspector(&["--method", "tools/list", "--format", "json", "--strict"], dir.path()) else {
+    let Some((ok, stdout, stderr)) = inspector(&["--method", "tools/list", "--format", "json", "--strict"], dir.path())
+    else {
         return unavailable("the MCP Inspector check", "npx is not installed");
     };
     if !ok && !ci() && stderr.contains("npm error") {
@@ -95,7 +107,18 @@ fn mcp_inspector_cli_lists_and_calls_tools_in_both_eras() {
 
     let project = dir.path().join("project");
     let path_arg = format!("projectPath={}", project.display());
-    let call = ["--method", "tools/call", "--tool-name", "database-setup", "--tool-arg", &path_arg, "--tool-arg", "databaseUrl=sqlite:///./app.db", "--format", "json"];
+    let call = [
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "database-setup",
+        "--tool-arg",
+        &path_arg,
+        "--tool-arg",
+        "databaseUrl=sqlite:///./app.db",
+        "--format",
+        "json",
+    ];
     let (ok, stdout, stderr) = inspector(&call, dir.path()).unwrap();
     assert!(ok, "inspector tools/call failed:\n{stdout}\n{stderr}");
     let called: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));

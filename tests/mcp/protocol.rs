@@ -32,7 +32,8 @@ fn an_unknown_revision_is_answered_with_the_newest_handshake_revision() {
 fn revision_2026_07_28_discovers_then_calls_without_a_handshake() {
     let mut server = Server::start();
     let discovered = server.request("server/discover", json!({"_meta": modern_meta()}))["result"].clone();
-    let versions: Vec<&str> = discovered["supportedVersions"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let versions: Vec<&str> =
+        discovered["supportedVersions"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert_eq!(versions, ["2025-06-18", "2025-11-25", "2026-07-28"]);
     assert!(discovered["capabilities"]["tools"].is_object(), "{discovered}");
     let tools = server.request("tools/list", json!({"_meta": modern_meta()}));
@@ -40,9 +41,11 @@ fn revision_2026_07_28_discovers_then_calls_without_a_handshake() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = sqlite_input(&dir.path().join("p"));
     args["dryRun"] = json!(true);
-    let call = server.request("tools/call", json!({"name": "database-setup", "arguments": args, "_meta": modern_meta()}));
+    let call =
+        server.request("tools/call", json!({"name": "database-setup", "arguments": args, "_meta": modern_meta()}));
     assert_eq!(call["result"]["structuredContent"]["status"], "dry-run", "{call}");
-    let missing = server.request("tools/list", json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}));
+    let missing =
+        server.request("tools/list", json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}));
     assert_eq!(missing["error"]["code"], -32602, "a 2026-07-28 request without client capabilities: {missing}");
     assert_eq!(server.finish().0, 0);
 }
@@ -64,9 +67,17 @@ fn each_skill_is_a_tool_with_its_own_schema_plus_the_run_options() {
     assert_eq!(input_schema, skill_schema, "the skill's schema, run options aside");
     let report_schema: Value = serde_json::from_str(skillrun::registry::REPORT_SCHEMA).unwrap();
     assert_eq!(tool["outputSchema"], report_schema);
-    assert_eq!(tool["annotations"], json!({"title": tool["title"], "readOnlyHint": false, "destructiveHint": false, "idempotentHint": true, "openWorldHint": false}));
+    assert_eq!(
+        tool["annotations"],
+        json!({"title": tool["title"], "readOnlyHint": false, "destructiveHint": false, "idempotentHint": true, "openWorldHint": false})
+    );
     let description = tool["description"].as_str().unwrap();
-    assert!(["DB 설정", "데이터베이스 설정", "set up the database", "dryRun", "force"].iter().all(|w| description.contains(w)), "{description}");
+    assert!(
+        ["DB 설정", "데이터베이스 설정", "set up the database", "dryRun", "force"]
+            .iter()
+            .all(|w| description.contains(w)),
+        "{description}"
+    );
     assert_eq!(tools[1]["annotations"]["readOnlyHint"], true);
 }
 
@@ -76,7 +87,8 @@ fn a_call_generates_a_sqlite_project_with_progress_and_a_rerun_changes_nothing()
     let project = dir.path().join("app");
     let mut server = Server::start();
     server.initialize("2025-06-18");
-    let params = json!({"name": "database-setup", "arguments": sqlite_input(&project), "_meta": {"progressToken": "setup-1"}});
+    let params =
+        json!({"name": "database-setup", "arguments": sqlite_input(&project), "_meta": {"progressToken": "setup-1"}});
     let result = server.request("tools/call", params)["result"].clone();
     let report = &result["structuredContent"];
     assert_eq!((result["isError"].clone(), report["status"].clone()), (json!(false), json!("applied")), "{result}");
@@ -89,13 +101,22 @@ fn a_call_generates_a_sqlite_project_with_progress_and_a_rerun_changes_nothing()
         .notifications
         .iter()
         .filter(|n| n["method"] == "notifications/progress")
-        .map(|n| (n["params"]["progressToken"].clone(), n["params"]["progress"].as_f64().unwrap(), n["params"]["total"].as_f64().unwrap()))
+        .map(|n| {
+            (
+                n["params"]["progressToken"].clone(),
+                n["params"]["progress"].as_f64().unwrap(),
+                n["params"]["total"].as_f64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(progress, [1.0, 2.0, 3.0, 4.0].map(|p| (json!("setup-1"), p, 4.0)));
 
     let again = server.call("database-setup", sqlite_input(&project));
     assert_eq!(again["structuredContent"]["status"], "applied");
-    assert!(again["structuredContent"]["files"].as_array().unwrap().iter().all(|f| f["action"] == "unchanged"), "{again}");
+    assert!(
+        again["structuredContent"]["files"].as_array().unwrap().iter().all(|f| f["action"] == "unchanged"),
+        "{again}"
+    );
 }
 
 #[test]
@@ -103,16 +124,26 @@ fn invalid_input_is_a_tool_error_with_the_field_errors() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start();
     server.initialize("2025-11-25");
-    let bad_url = server.call("database-setup", json!({"projectPath": dir.path(), "databaseUrl": "ftp://x", "lang": "ko"}));
+    let bad_url =
+        server.call("database-setup", json!({"projectPath": dir.path(), "databaseUrl": "ftp://x", "lang": "ko"}));
     assert_eq!(bad_url["isError"], true);
     assert_eq!(bad_url["structuredContent"]["status"], "invalid");
     assert_eq!(bad_url["structuredContent"]["errors"][0]["field"], "/databaseUrl");
     assert!(bad_url["structuredContent"]["message"].as_str().unwrap().contains("아무것도 쓰지 않았습니다"));
     let missing = server.call("database-setup", json!({}));
-    let fields: Vec<&str> = missing["structuredContent"]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = missing["structuredContent"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert!(fields.contains(&"/projectPath") && fields.contains(&"/databaseUrl"), "{missing}");
-    let bad_option = server.call("database-setup", json!({"projectPath": dir.path(), "databaseUrl": "sqlite:///a.db", "dryRun": "yes"}));
-    assert_eq!((bad_option["isError"].clone(), bad_option["structuredContent"]["errors"][0]["field"].clone()), (json!(true), json!("/dryRun")));
+    let bad_option = server
+        .call("database-setup", json!({"projectPath": dir.path(), "databaseUrl": "sqlite:///a.db", "dryRun": "yes"}));
+    assert_eq!(
+        (bad_option["isError"].clone(), bad_option["structuredContent"]["errors"][0]["field"].clone()),
+        (json!(true), json!("/dryRun"))
+    );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written");
     let unknown = server.request("tools/call", json!({"name": "no-such-skill", "arguments": {}}));
     assert_eq!(unknown["error"]["code"], -32602, "{unknown}");
@@ -125,13 +156,23 @@ fn a_conflict_is_a_tool_error_that_writes_nothing_and_force_replaces_with_a_back
     let mut server = Server::start();
     server.initialize("2025-11-25");
     let conflict = server.call("database-setup", sqlite_input(&t.project()));
-    assert_eq!((conflict["isError"].clone(), conflict["structuredContent"]["status"].clone()), (json!(true), json!("conflict")), "{conflict}");
+    assert_eq!(
+        (conflict["isError"].clone(), conflict["structuredContent"]["status"].clone()),
+        (json!(true), json!("conflict")),
+        "{conflict}"
+    );
     assert!(!t.project().join(".env").exists(), "nothing written on a conflict");
     let mut forced = sqlite_input(&t.project());
     forced["force"] = json!(true);
     let applied = server.call("database-setup", forced);
     assert_eq!(applied["structuredContent"]["status"], "applied");
-    let ini = applied["structuredContent"]["files"].as_array().unwrap().iter().find(|f| f["path"] == "alembic.ini").unwrap().clone();
+    let ini = applied["structuredContent"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "alembic.ini")
+        .unwrap()
+        .clone();
     assert!(ini["backup"].as_str().unwrap().starts_with(".skillrun/backups/"), "{ini}");
 }
 
@@ -141,11 +182,18 @@ fn match_skill_turns_free_text_into_the_skill_and_the_missing_inputs() {
     server.initialize("2025-11-25");
     let ko = server.call("match_skill", json!({"text": "DB 설정 해줘"}));
     let best = &ko["structuredContent"]["matches"][0];
-    assert_eq!((best["skill"].clone(), ko["structuredContent"]["lang"].clone()), (json!("database-setup"), json!("ko")));
-    let missing: Vec<&str> = best["missingInputs"].as_array().unwrap().iter().map(|m| m["field"].as_str().unwrap()).collect();
+    assert_eq!(
+        (best["skill"].clone(), ko["structuredContent"]["lang"].clone()),
+        (json!("database-setup"), json!("ko"))
+    );
+    let missing: Vec<&str> =
+        best["missingInputs"].as_array().unwrap().iter().map(|m| m["field"].as_str().unwrap()).collect();
     assert_eq!(missing, ["projectPath", "databaseUrl"]);
     let en = server.call("match_skill", json!({"text": "set up the database with postgres://app@db/app"}));
-    assert_eq!(en["structuredContent"]["matches"][0]["input"], json!({"databaseUrl": "postgres://app@db/app", "dbType": "postgresql"}));
+    assert_eq!(
+        en["structuredContent"]["matches"][0]["input"],
+        json!({"databaseUrl": "postgres://app@db/app", "dbType": "postgresql"})
+    );
     let none = server.call("match_skill", json!({"text": "bake a cake"}));
     assert_eq!((none["isError"].clone(), none["structuredContent"]["matches"].clone()), (json!(false), json!([])));
     assert_eq!(server.call("match_skill", json!({}))["isError"], true);
@@ -157,7 +205,10 @@ fn skill_md_is_a_resource_and_a_skills_extension_entry() {
     server.initialize("2025-11-25");
     let skill_md = Test::new().args(["show", "database-setup"]).run().code(0).stdout;
     let resources = server.request("resources/list", Value::Null)["result"]["resources"].clone();
-    assert_eq!((resources[0]["uri"].clone(), resources[0]["mimeType"].clone()), (json!("skill://database-setup/SKILL.md"), json!("text/markdown")));
+    assert_eq!(
+        (resources[0]["uri"].clone(), resources[0]["mimeType"].clone()),
+        (json!("skill://database-setup/SKILL.md"), json!("text/markdown"))
+    );
     let read = server.request("resources/read", json!({"uri": "skill://database-setup/SKILL.md"}));
     assert_eq!(read["result"]["contents"][0]["text"].as_str().unwrap().trim_end(), skill_md.trim_end());
     assert!(server.request("resources/read", json!({"uri": "skill://nope/SKILL.md"}))["error"]["code"].is_i64());

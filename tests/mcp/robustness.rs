@@ -36,12 +36,19 @@ fn bad_lines_get_json_rpc_errors_and_the_server_stays_up() {
 fn a_very_long_line_and_deep_nesting_are_refused_without_a_crash() {
     let mut server = Server::start();
     server.initialize("2025-11-25");
-    let long = format!("{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{{\"pad\":\"{}\"}}}}\n", "x".repeat(skillrun::mcp::MAX_LINE_BYTES + 10));
+    let long = format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{{\"pad\":\"{}\"}}}}\n",
+        "x".repeat(skillrun::mcp::MAX_LINE_BYTES + 10)
+    );
     server.write(&long);
     let refused = server.recv();
     assert_eq!((refused["id"].clone(), refused["error"]["code"].clone()), (Value::Null, json!(-32600)), "{refused}");
     let depth = 200_000;
-    server.write(&format!("{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\",\"params\":{{\"a\":{}{}}}}}\n", "[".repeat(depth), "]".repeat(depth)));
+    server.write(&format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\",\"params\":{{\"a\":{}{}}}}}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    ));
     let nested = server.recv();
     assert_eq!(nested["error"]["code"], -32700, "{nested}");
     assert!(nested["error"]["message"].as_str().unwrap().contains("recursion limit"), "{nested}");
@@ -89,7 +96,10 @@ fn a_thousand_pipelined_dry_runs_are_each_answered_once() {
     server.stdin = Some(writer.join().unwrap());
     assert_eq!(answered.len(), CALLS as usize, "every id answered");
     assert!(answered.values().all(|n| *n == 1), "each id answered once");
-    println!("mcp: {CALLS} pipelined tools/call dry runs answered in {elapsed:.2?} ({:.0} calls/s)", CALLS as f64 / elapsed.as_secs_f64());
+    println!(
+        "mcp: {CALLS} pipelined tools/call dry runs answered in {elapsed:.2?} ({:.0} calls/s)",
+        CALLS as f64 / elapsed.as_secs_f64()
+    );
     assert!(!dir.path().join("p").exists(), "dry runs write nothing");
     assert_eq!(server.finish().0, 0);
 }

@@ -26,7 +26,8 @@ pub struct Ran {
 
 impl Ran {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
     }
     #[track_caller]
     pub fn code(self, expected: i32) -> Self {
@@ -70,7 +71,11 @@ impl Test {
     /// Runs `skillrun` with the arguments given so far.
     pub fn run(&self) -> Ran {
         let mut cmd = Command::new(BIN);
-        cmd.args(&self.args).current_dir(self.dir.path()).env_remove("SKILLRUN_SKILLS_DIR").env_remove("SKILLRUN_LANG").env("LANG", "C");
+        cmd.args(&self.args)
+            .current_dir(self.dir.path())
+            .env_remove("SKILLRUN_SKILLS_DIR")
+            .env_remove("SKILLRUN_LANG")
+            .env("LANG", "C");
         cmd.env_remove("RUST_LOG");
         for (k, v) in &self.env {
             cmd.env(k, v);
@@ -81,7 +86,9 @@ impl Test {
     pub fn database_setup(&self, url: &str, extra: &[&str]) -> Ran {
         let input = serde_json::json!({"projectPath": self.project(), "databaseUrl": url});
         let mut cmd = Command::new(BIN);
-        cmd.args(["run", "database-setup", "--json", "--input", &input.to_string()]).args(extra).current_dir(self.dir.path());
+        cmd.args(["run", "database-setup", "--json", "--input", &input.to_string()])
+            .args(extra)
+            .current_dir(self.dir.path());
         cmd.env_remove("SKILLRUN_SKILLS_DIR").env_remove("SKILLRUN_LANG").env("LANG", "C");
         for (k, v) in &self.env {
             cmd.env(k, v);
@@ -112,14 +119,20 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
 }
 
 pub fn run_command(mut cmd: Command, stdin: Option<&str>) -> Ran {
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn skillrun");
     if let Some(text) = stdin {
         use std::io::Write;
         child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
     }
     let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
-    Ran { code: status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() }
+    Ran {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
 }
 
 /// Whether tests must fail rather than skip when a service or tool is missing.
