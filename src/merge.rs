@@ -32,8 +32,9 @@ pub fn env_file(current: Option<&str>, values: &BTreeMap<String, String>, force:
             None => lines.push(wanted),
         }
     }
-    let mut text = lines.join("\n");
-    text.push('\n');
+    let eol = line_ending(current.unwrap_or(""));
+    let mut text = lines.join(eol);
+    text.push_str(eol);
     EnvMerge { text, conflicts, replaced }
 }
 
@@ -73,14 +74,20 @@ pub fn lines(current: Option<&str>, wanted: &[String]) -> Result<String, String>
     if missing.is_empty() {
         return Ok(text);
     }
+    let eol = line_ending(&text);
     if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
+        text.push_str(eol);
     }
     for line in missing {
         text.push_str(line);
-        text.push('\n');
+        text.push_str(eol);
     }
     Ok(text)
+}
+
+/// The file's own line ending, so a merge does not rewrite a CRLF file's other lines.
+fn line_ending(text: &str) -> &'static str {
+    if text.contains("\r\n") { "\r\n" } else { "\n" }
 }
 
 /// Where a project keeps its dependencies.
@@ -187,6 +194,13 @@ mod tests {
         let forced = env_file(Some("DATABASE_URL=x\n"), &values, true);
         assert!(forced.replaced);
         assert_eq!(forced.text, "DATABASE_URL=sqlite+aiosqlite:///./app.db\n");
+    }
+
+    #[test]
+    fn crlf_files_keep_their_line_endings() {
+        let values = BTreeMap::from([("A".to_owned(), "1".to_owned())]);
+        assert_eq!(env_file(Some("X=2\r\n# note\r\n"), &values, false).text, "X=2\r\n# note\r\nA=1\r\n");
+        assert_eq!(lines(Some("node_modules/\r\n"), &[".env".into()]).unwrap(), "node_modules/\r\n.env\r\n");
     }
 
     #[test]

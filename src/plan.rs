@@ -249,9 +249,15 @@ impl Planner<'_> {
     /// A file merged with what exists (`.gitignore`, requirements).
     fn merge(&mut self, path: &str, f: impl FnOnce(Option<&str>) -> std::result::Result<String, String>) -> Result<()> {
         let current = self.current(path)?;
-        let text = current.as_deref().map(|c| String::from_utf8_lossy(c).into_owned());
-        let merged =
-            f(text.as_deref()).map_err(|message| Error::UnsafePath { path: path.to_owned(), reason: message })?;
+        let text = match current.as_deref().map(std::str::from_utf8) {
+            Some(Err(_)) => return self.unmergeable(path, current.unwrap_or_default(), None),
+            Some(Ok(text)) => Some(text),
+            None => None,
+        };
+        let merged = match f(text) {
+            Ok(merged) => merged,
+            Err(message) => return self.unmergeable(path, current.unwrap_or_default(), Some(message)),
+        };
         let action = match &current {
             None => FileAction::Created,
             Some(c) if c == merged.as_bytes() => FileAction::Unchanged,
@@ -260,10 +266,29 @@ impl Planner<'_> {
         self.record(path, merged.into_bytes(), action, false, None)
     }
 
+    /// A file the skill must merge into but cannot read: a conflict that says why.
+    fn unmergeable(&mut self, path: &str, current: Vec<u8>, problem: Option<String>) -> Result<()> {
+        let reason = match problem {
+            Some(problem) => self.text(
+                &format!("cannot be merged: {problem}; fix it, then run again"),
+                &format!("병합할 수 없습니다: {problem}. 고친 뒤 다시 실행하세요"),
+            ),
+            None => self.text(
+                "is not UTF-8 text, so it cannot be merged; convert it to UTF-8, then run again",
+                "UTF-8 텍스트가 아니라 병합할 수 없습니다. UTF-8로 바꾼 뒤 다시 실행하세요",
+            ),
+        };
+        self.record(path, current, FileAction::Conflict, false, Some(reason))
+    }
+
     fn env_file(&mut self, path: &str, values: &BTreeMap<String, String>, secret: bool) -> Result<()> {
         let current = self.current(path)?;
-        let text = current.as_deref().map(|c| String::from_utf8_lossy(c).into_owned());
-        let merged = crate::merge::env_file(text.as_deref(), values, self.force);
+        let text = match current.as_deref().map(std::str::from_utf8) {
+            Some(Err(_)) => return self.unmergeable(path, current.unwrap_or_default(), None),
+            Some(Ok(text)) => Some(text),
+            None => None,
+        };
+        let merged = crate::merge::env_file(text, values, self.force);
         if secret && git_tracked(self.root, path) {
             let reason = self.text(
                 &format!("is tracked by git, so the password would be committed; untrack it (`git rm --cached {path}`), then run again"),
@@ -330,7 +355,12 @@ fn read_existing(disk: &Path, rel: &str) -> Result<Option<Vec<u8>>> {
 /// The project root as an absolute path, with symbolic links resolved as far as it exists.
 fn resolve_root(project: &Path) -> Result<PathBuf> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-    let absolute = cwd.join(project);
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let project = match (project.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => project.to_path_buf(),
+    };
+    let absolute = cwd.join(&project);
     let mut existing = absolute.as_path();
     let mut rest = Vec::new();
     while !existing.exists() {

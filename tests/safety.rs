@@ -101,3 +101,25 @@ fn a_project_path_that_is_a_file_is_refused() {
     assert_eq!(ran.code, 1);
     assert!(ran.json()["message"].as_str().unwrap().contains("not a directory"), "{}", ran.stdout);
 }
+
+#[test]
+fn files_that_cannot_be_merged_are_conflicts_not_damage() {
+    let t = Test::new();
+    std::fs::create_dir_all(t.project()).unwrap();
+    std::fs::write(t.project().join(".gitignore"), b"caf\xe9\n").unwrap();
+    t.write("pyproject.toml", "[project\nname = \"broken\"\n");
+    t.write("requirements.txt", "fastapi\r\n");
+    let before = t.snapshot();
+    let json = t.database_setup("sqlite:///./app.db", &[]).code(3).json();
+    let reason = |path: &str| {
+        let file = json["files"].as_array().unwrap().iter().find(|f| f["path"] == path).unwrap().clone();
+        assert_eq!(file["action"], "conflict", "{file}");
+        file["reason"].as_str().unwrap().to_owned()
+    };
+    assert!(reason(".gitignore").contains("not UTF-8"));
+    assert_eq!(t.snapshot(), before);
+    std::fs::remove_file(t.project().join(".gitignore")).unwrap();
+    std::fs::remove_file(t.project().join("pyproject.toml")).unwrap();
+    t.database_setup("sqlite:///./app.db", &[]).code(0);
+    assert!(t.read("requirements.txt").starts_with("fastapi\r\n") && t.read("requirements.txt").ends_with("aiosqlite>=0.20\r\n"));
+}
