@@ -80,19 +80,21 @@ pub fn reply(registry: &Registry, text: &str, lang: Option<Lang>) -> Reply {
 fn describe(skill: &Skill, matched: TriggerMatch, text: &str, lang: Lang) -> SkillMatch {
     let props = skill.input_schema.get("properties").and_then(Value::as_object);
     let mut input = Map::new();
-    if let Some(url) = find_url(text)
-        && props.is_some_and(|p| p.contains_key("databaseUrl"))
-    {
-        input.insert("databaseUrl".into(), Value::String(url));
-    }
-    if let Some(p) = props {
-        for (name, prop) in p {
-            if let Some(options) = prop.get("enum").and_then(Value::as_array) {
-                let lower = text.to_lowercase();
-                if let Some(v) = options.iter().filter_map(Value::as_str).find(|o| mentions(&lower, o)) {
-                    input.insert(name.clone(), Value::String(v.to_owned()));
-                }
-            }
+    // What to look for comes from the schema: `x-extract` ("url" or "path") on a property, and
+    // the values (and `x-aliases`) of an enum property.
+    let url = find_url(text);
+    let without_url = url.as_deref().map_or_else(|| text.to_owned(), |u| text.replace(u, " "));
+    for (name, prop) in props.into_iter().flatten() {
+        let found = match prop.get("x-extract").and_then(Value::as_str) {
+            Some("url") => url.clone(),
+            Some("path") => find_path(&without_url),
+            _ => prop
+                .get("enum")
+                .and_then(Value::as_array)
+                .and_then(|options| find_enum(&without_url, options, prop.get("x-aliases"))),
+        };
+        if let Some(value) = found {
+            input.insert(name.clone(), Value::String(value));
         }
     }
     let missing_inputs = skill
@@ -117,15 +119,45 @@ fn describe(skill: &Skill, matched: TriggerMatch, text: &str, lang: Lang) -> Ski
     SkillMatch { title: skill.entry.title.get(lang).to_owned(), matched, input, missing_inputs }
 }
 
-/// A word for a value, allowing common aliases (postgres for postgresql, mariadb for mysql).
-fn mentions(lower: &str, option: &str) -> bool {
-    let aliases: &[&str] = match option {
-        "postgresql" => &["postgresql", "postgres", "포스트그레스", "포스트그레"],
-        "mysql" => &["mysql", "mariadb", "마이에스큐엘", "마리아"],
-        "sqlite" => &["sqlite", "sqlite3", "에스큐라이트"],
-        other => return lower.contains(other),
+/// The enum value the text names, by the value itself or one of its aliases, as a whole word
+/// (a Korean word may carry a particle: "포스트그레스로").
+fn find_enum(text: &str, options: &[Value], aliases: Option<&Value>) -> Option<String> {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> =
+        lower.split(|c: char| !(c.is_alphanumeric() || c == '+')).filter(|w| !w.is_empty()).collect();
+    let names = |option: &str| -> Vec<String> {
+        let mut names = vec![option.to_lowercase()];
+        if let Some(map) = aliases.and_then(Value::as_object) {
+            names.extend(map.iter().filter(|(_, v)| v.as_str() == Some(option)).map(|(k, _)| k.to_lowercase()));
+        }
+        names
     };
-    aliases.iter().any(|a| lower.contains(a))
+    options
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|option| {
+            names(option)
+                .iter()
+                .any(|name| words.iter().any(|w| *w == name || (!name.is_ascii() && w.starts_with(name.as_str()))))
+        })
+        .map(str::to_owned)
+}
+
+/// A filesystem path in the text: a word that starts with `/`, `./`, `../` or `~/`.
+fn find_path(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c| matches!(c, '"' | '\'' | '`' | ',' | '(' | ')')))
+        .find(|w| ["/", "./", "../", "~/"].iter().any(|p| w.starts_with(p)) && w.len() > 1)
+        .map(|w| w.trim_end_matches(['.', ','].as_ref()).to_owned())
+        .map(|w| strip_particle(&w))
+}
+
+/// "./api에" -> "./api": a Korean particle glued to the end of a path is not part of it.
+fn strip_particle(word: &str) -> String {
+    match word.char_indices().find(|(_, c)| ('\u{AC00}'..='\u{D7A3}').contains(c)) {
+        Some((i, _)) if i > 0 => word[..i].to_owned(),
+        _ => word.to_owned(),
+    }
 }
 
 fn find_url(text: &str) -> Option<String> {

@@ -79,8 +79,10 @@ impl Report {
                 action: f.action,
                 reason: f.reason.clone(),
                 backup: backups.iter().find(|(p, _)| *p == f.path).map(|(_, b)| b.clone()),
-                diff: (f.action == FileAction::Conflict && !f.secret && f.existing.as_deref() != Some(f.content.as_slice()))
-                    .then(|| diff(f.existing.as_deref().unwrap_or_default(), &f.content, &f.path)),
+                diff: (f.action == FileAction::Conflict
+                    && !f.secret
+                    && f.existing.as_deref() != Some(f.content.as_slice()))
+                .then(|| diff(f.existing.as_deref().unwrap_or_default(), &f.content, &f.path)),
             })
             .collect();
         self.commands = plan.commands.iter().map(|c| c.run.clone()).collect();

@@ -94,5 +94,20 @@ fn chat_asks_for_what_the_text_does_not_give() {
         Test::new().args(["chat", "set up the database with postgres://app:pw@db:5432/app", "--json"]).run().code(0);
     let json = ran.json();
     assert_eq!(json["matches"][0]["input"]["databaseUrl"], "postgres://app:pw@db:5432/app");
-    assert_eq!(json["matches"][0]["input"]["dbType"], "postgresql");
+    assert!(json["matches"][0]["missingInputs"].as_array().unwrap().iter().all(|m| m["field"] != "databaseUrl"));
+}
+
+#[test]
+fn chat_takes_path_and_kind_from_the_text() {
+    let ran = Test::new().args(["chat", "./api에 포스트그레스로 DB 설정해줘", "--json"]).run().code(0);
+    let json = ran.json();
+    assert_eq!(json["matches"][0]["input"], serde_json::json!({"projectPath": "./api", "dbType": "postgresql"}));
+    assert_eq!(json["matches"][0]["missingInputs"][0]["field"], "databaseUrl");
+    let ran = Test::new().args(["chat", "set up the database: sqlite:///./app.db in /srv/api, please"]).run().code(0);
+    assert_eq!(
+        ran.stdout.trim(),
+        "Database setup (SQLAlchemy 2.0 async + Alembic): every required input is there; ready to run."
+    );
+    let ran = Test::new().args(["chat", "upgrade the printer driver", "--json"]).run().code(1);
+    assert_eq!(ran.json()["matches"], serde_json::json!([]));
 }
