@@ -88,10 +88,12 @@ fn describe(skill: &Skill, matched: TriggerMatch, text: &str, lang: Lang) -> Ski
         let found = match prop.get("x-extract").and_then(Value::as_str) {
             Some("url") => url.clone(),
             Some("path") => find_path(&without_url),
-            _ => prop
-                .get("enum")
-                .and_then(Value::as_array)
-                .and_then(|options| find_enum(&without_url, options, prop.get("x-aliases"))),
+            _ => prop.get("enum").and_then(Value::as_array).and_then(|options| {
+                // Named in the words, else by the URL's scheme ("postgres+asyncpg://").
+                let scheme = url.as_deref().and_then(|u| u.split("://").next()).unwrap_or_default();
+                find_enum(&without_url, options, prop.get("x-aliases"))
+                    .or_else(|| find_enum(scheme, options, prop.get("x-aliases")))
+            }),
         };
         if let Some(value) = found {
             input.insert(name.clone(), Value::String(value));
