@@ -22,6 +22,7 @@ pub struct Applied {
 pub fn apply(plan: &Plan) -> Result<Applied> {
     assert!(!plan.has_conflicts(), "a plan with conflicts is never applied");
     let writes: Vec<&PlannedFile> = plan.files.iter().filter(|f| f.action.writes()).collect();
+    let _lock = lock_project(&plan.root)?;
     let mut tx = Transaction::default();
     let result = (|| {
         let mut applied = Applied::default();
@@ -51,10 +52,10 @@ pub fn apply(plan: &Plan) -> Result<Applied> {
         }
         Ok(applied)
     })();
-    if result.is_err() {
+    result.map_err(|e| {
         tx.roll_back();
-    }
-    result
+        Error::RolledBack { source: Box::new(e) }
+    })
 }
 
 /// Undo information for one apply.
@@ -114,6 +115,18 @@ impl Transaction {
         for dir in self.created_dirs.drain(..).rev() {
             let _ = std::fs::remove_dir(&dir);
         }
+    }
+}
+
+/// Holds an exclusive advisory lock on the project directory (or, before it exists, its nearest
+/// existing parent) while writing, so two runs never interleave their renames.
+fn lock_project(root: &Path) -> Result<std::fs::File> {
+    let dir = root.ancestors().find(|d| d.is_dir()).unwrap_or(Path::new("/"));
+    let handle = std::fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
+    match handle.try_lock() {
+        Ok(()) => Ok(handle),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy { path: dir.to_path_buf() }),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(dir, e)),
     }
 }
 

@@ -16,6 +16,10 @@ pub enum Error {
     Io { path: PathBuf, source: std::io::Error },
     #[error("refusing to write {path}: {reason}")]
     UnsafePath { path: String, reason: String },
+    #[error("another run is writing to {}; nothing was written, try again when it has finished", path.display())]
+    Busy { path: PathBuf },
+    #[error("{source}; nothing was changed, the project is as it was")]
+    RolledBack { source: Box<Error> },
     #[error("the run was cancelled before anything was written")]
     Cancelled,
 }

@@ -10,3 +10,4 @@ mod safety;
 mod skills_dir;
 mod triggers;
 mod validation;
+mod write_failures;
