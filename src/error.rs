@@ -18,6 +18,8 @@ pub enum Error {
     UnsafePath { path: String, reason: String },
     #[error("another run is writing to {}; nothing was written, try again when it has finished", path.display())]
     Busy { path: PathBuf },
+    #[error("{} is a file, not a directory: projectPath must name the project's directory", path.display())]
+    NotADirectory { path: PathBuf },
     #[error("{source}; nothing was changed, the project is as it was")]
     RolledBack { source: Box<Error> },
     #[error("the run was cancelled before anything was written")]

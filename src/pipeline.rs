@@ -57,7 +57,22 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     if !observe(Stage::Validated) {
         return Err(Error::Cancelled);
     }
-    let plan = crate::plan::plan(skill, &input, request.force, lang)?;
+    let plan = match crate::plan::plan(skill, &input, request.force, lang) {
+        Err(Error::NotADirectory { path }) => {
+            // The project path is input: report it as a field error, in the request's language.
+            let mut report = Report::new(skill, Status::Invalid, lang);
+            report.errors = vec![crate::input::FieldError {
+                field: "/projectPath".into(),
+                message: match lang {
+                    Lang::Ko => format!("{}은(는) 파일입니다. 프로젝트 디렉터리를 지정하세요", path.display()),
+                    Lang::En => format!("{} is a file; give the project's directory", path.display()),
+                },
+            }];
+            report.message = crate::report::message(&report);
+            return Ok(report);
+        }
+        other => other?,
+    };
     if !observe(Stage::Planned { files: plan.files.len() }) {
         return Err(Error::Cancelled);
     }

@@ -369,10 +369,7 @@ fn resolve_root(project: &Path) -> Result<PathBuf> {
     }
     let mut root = existing.canonicalize().map_err(|e| Error::io(existing, e))?;
     if !root.is_dir() {
-        return Err(Error::UnsafePath {
-            path: project.display().to_string(),
-            reason: "the project path is not a directory".into(),
-        });
+        return Err(Error::NotADirectory { path: root });
     }
     for part in rest.iter().rev() {
         if part == ".." {

@@ -97,9 +97,13 @@ fn a_git_tracked_env_file_never_gets_the_password() {
 fn a_project_path_that_is_a_file_is_refused() {
     let t = Test::new();
     std::fs::write(t.project(), "x").unwrap();
-    let ran = t.database_setup("sqlite:///./app.db", &[]);
-    assert_eq!(ran.code, 1);
-    assert!(ran.json()["message"].as_str().unwrap().contains("not a directory"), "{}", ran.stdout);
+    let json = t.database_setup("sqlite:///./app.db", &[]).code(2).json();
+    assert_eq!(json["status"], "invalid");
+    assert_eq!(json["errors"][0]["field"], "/projectPath");
+    assert!(
+        json["errors"][0]["message"].as_str().unwrap().ends_with("is a file; give the project's directory"),
+        "{json}"
+    );
 }
 
 #[test]
