@@ -7,7 +7,7 @@ ruff, the whole Alembic cycle (autogenerate, upgrade, check, downgrade, upgrade,
 current, history, offline SQL, a second autogenerate that must be empty), then a
 FastAPI app (app_main.py, copied to app/main.py) served by uvicorn on a free port,
 spoken to over real HTTP. Exits 0 when all pass; on failure prints the failing
-command's output and exits 1. Standard library only.
+command's output and exits 1. Needs only the standard library and `packaging`.
 """
 
 from __future__ import annotations
@@ -78,6 +78,26 @@ class Project:
 
 def step(text: str) -> None:
     print(f"  ok  {text}", flush=True)
+
+
+def check_requirements(project: Project) -> None:
+    """Every requirement the skill wrote is met by the pinned versions these checks run on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import Requirement
+
+    for raw in (project.root / "requirements.txt").read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        requirement = Requirement(line)
+        try:
+            installed = version(requirement.name)
+        except PackageNotFoundError:
+            raise CheckError(f"requirements.txt names {requirement.name}, which the test venv lacks") from None
+        if not requirement.specifier.contains(installed, prereleases=True):
+            raise CheckError(f"requirements.txt asks for {requirement}, but the checks run on {installed}")
+    step("requirements.txt is met by the tested versions")
 
 
 def check_ruff(project: Project) -> None:
@@ -305,6 +325,7 @@ def main() -> int:
     project = Project(args.project.resolve(), args.venv.resolve())
     started = time.monotonic()
     try:
+        check_requirements(project)
         check_ruff(project)
         check_models_and_engine(project)
         check_alembic(project)
