@@ -179,13 +179,20 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Run { skill, input, set, dry_run, force, json, lang } => {
             let lang = lang.as_deref().and_then(Lang::parse).or_else(env_lang);
-            let input = match read_input(input.as_deref(), &set) {
+            let reads_stdin = input.as_deref() == Some("-");
+            let mut input = match read_input(input.as_deref(), &set) {
                 Ok(v) => v,
                 Err(message) => {
                     eprintln!("skillrun: {message}");
                     return Ok(EXIT_INVALID);
                 }
             };
+            // At a terminal, ask for the required inputs that were not given, as copier does.
+            if !json && !reads_stdin && std::io::stdin().is_terminal() {
+                if let (Ok(skill), Some(object)) = (registry.get(&skill), input.as_object_mut()) {
+                    ask_missing(skill, object, lang.unwrap_or(Lang::En))?;
+                }
+            }
             let request = crate::Request { skill: skill.clone(), input, dry_run, force, lang };
             match crate::run(&registry, &request, &mut |_| true) {
                 Ok(report) => {
@@ -219,6 +226,31 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// Prompts on stderr for each required input that is missing, showing the field's hint.
+fn ask_missing(skill: &crate::registry::Skill, input: &mut Map<String, Value>, lang: Lang) -> anyhow::Result<()> {
+    let props = skill.input_schema.get("properties");
+    let missing: Vec<String> = skill.required_inputs().into_iter().filter(|f| !input.contains_key(f)).collect();
+    for field in missing {
+        let hint = props
+            .and_then(|p| p.get(&field))
+            .and_then(|p| p.get("x-hint"))
+            .and_then(|h| h.get(lang.code()))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        eprint!("{field} ({hint}): ");
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        if std::io::stdin().read_line(&mut answer)? == 0 {
+            break;
+        }
+        let answer = answer.trim();
+        if !answer.is_empty() {
+            input.insert(field, Value::String(answer.to_owned()));
+        }
+    }
+    Ok(())
 }
 
 fn env_lang() -> Option<Lang> {

@@ -201,3 +201,21 @@ fn list_schema_and_show() {
     let ran = Test::new().args(["show", "database-setup"]).run().code(0);
     assert!(ran.stdout.starts_with("---\nname: database-setup\n"));
 }
+
+#[test]
+fn at_a_terminal_missing_inputs_are_asked_for() {
+    let t = Test::new();
+    // `script` gives the binary a pseudo-terminal and types our answers into it.
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &format!("{} run database-setup --lang en", crate::support::BIN), "/dev/null"])
+        .current_dir(t.dir.path());
+    let ran = crate::support::run_command(cmd, Some("project\nsqlite:///./app.db\n"));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("projectPath (give the project's directory, e.g. \"projectPath\": \"./my-api\"): "),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("databaseUrl (give a URL such as"), "{}", ran.stdout);
+    assert_eq!(t.read(".env"), "DATABASE_URL=sqlite+aiosqlite:///./app.db\n");
+}
