@@ -34,6 +34,11 @@ fn korean_requests_match_with_particles_spacing_and_endings() {
         "ＤＢ 설정 부탁해요!",
         "alembic 설정해줘",
         "sqlalchemy로 DB 설정",
+        "DB 세팅해줘",
+        "디비 세팅 좀",
+        "데이터베이스 셋업 부탁드려요",
+        "데이타베이스 설정해줘",
+        "알렘빅 설정해줘",
     ] {
         let (skill, _, lang) = matched(text).unwrap_or_else(|| panic!("no match for {text:?}"));
         assert_eq!((skill.as_str(), lang.as_str()), ("database-setup", "ko"), "{text}");
