@@ -42,7 +42,8 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
     let mut notes = Vec::new();
     let input = &normalize_enums(skill, object, lang, &mut notes);
     let object = input.as_object().expect("still an object");
-    let mut errors: Vec<FieldError> = skill.validator.iter_errors(input).map(|e| describe(skill, &e, lang)).collect();
+    let mut errors: Vec<FieldError> =
+        skill.validator.iter_errors(input).flat_map(|e| describe(skill, &e, lang)).collect();
     errors.sort_by(|a, b| a.field.cmp(&b.field));
     errors.dedup();
     if !errors.is_empty() {
@@ -125,7 +126,7 @@ fn normalize_enums(skill: &Skill, object: &Map<String, Value>, lang: Lang, notes
 }
 
 /// A schema failure in words: what is wrong, then the field's own hint (`x-hint`) on how to fix it.
-fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) -> FieldError {
+fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) -> Vec<FieldError> {
     use jsonschema::error::ValidationErrorKind as K;
     let ko = lang == Lang::Ko;
     let mut field = error.instance_path().as_str().to_owned();
@@ -139,21 +140,20 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
             if ko { "필수 항목이 없습니다".to_owned() } else { "is required but missing".to_owned() }
         }
         K::AdditionalProperties { unexpected } => {
-            field = format!("{field}/{}", unexpected.first().map(String::as_str).unwrap_or_default());
-            let suggestion = unexpected.first().and_then(|u| closest(u, props)).map(|s| (s, true));
-            return FieldError {
-                field,
-                message: match (ko, suggestion) {
-                    (true, Some((s, _))) => {
-                        format!("알 수 없는 항목입니다. \"{s}\"를 뜻했다면 이름을 고치세요 (허용: {})", known())
-                    }
-                    (true, None) => format!("알 수 없는 항목입니다. 지우세요 (허용: {})", known()),
-                    (false, Some((s, _))) => {
-                        format!("is not a known field; did you mean \"{s}\"? (known: {})", known())
-                    }
-                    (false, None) => format!("is not a known field; remove it (known: {})", known()),
-                },
-            };
+            return unexpected
+                .iter()
+                .map(|name| {
+                    let message = match (ko, closest(name, props)) {
+                        (true, Some(s)) => {
+                            format!("알 수 없는 항목입니다. \"{s}\"를 뜻했다면 이름을 고치세요 (허용: {})", known())
+                        }
+                        (true, None) => format!("알 수 없는 항목입니다. 지우세요 (허용: {})", known()),
+                        (false, Some(s)) => format!("is not a known field; did you mean \"{s}\"? (known: {})", known()),
+                        (false, None) => format!("is not a known field; remove it (known: {})", known()),
+                    };
+                    FieldError { field: format!("{field}/{name}"), message }
+                })
+                .collect();
         }
         K::Type { kind } => {
             let expected = format!("{kind:?}").to_lowercase().replace("single(", "").replace(')', "");
@@ -191,7 +191,7 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
         Some(hint) => format!("{what}; {hint}"),
         None => what,
     };
-    FieldError { field, message }
+    vec![FieldError { field, message }]
 }
 
 /// The known property nearest to a misspelt one (case-insensitive, small edit distance).

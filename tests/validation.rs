@@ -38,8 +38,9 @@ fn wrong_enum_and_type() {
 
 #[test]
 fn unknown_field_suggests_the_known_one() {
-    let errs = errors(r#"{"projectPath": "p", "databaseURL": "sqlite:///a.db"}"#, "en");
+    let errs = errors(r#"{"projectPath": "p", "databaseURL": "sqlite:///a.db", "colour": 1}"#, "en");
     assert!(errs.iter().any(|(f, m)| f == "/databaseURL" && m.contains("did you mean \"databaseUrl\"")), "{errs:?}");
+    assert!(errs.iter().any(|(f, m)| f == "/colour" && m.starts_with("is not a known field; remove it")), "{errs:?}");
 }
 
 #[test]
