@@ -157,7 +157,20 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
         }
         K::Type { kind } => {
             let expected = format!("{kind:?}").to_lowercase().replace("single(", "").replace(')', "");
-            if ko { format!("{expected} 타입이어야 합니다") } else { format!("must be a {expected}") }
+            if ko {
+                let korean = match expected.as_str() {
+                    "string" => "문자열",
+                    "number" => "숫자",
+                    "integer" => "정수",
+                    "boolean" => "true 또는 false",
+                    "object" => "JSON 객체",
+                    "array" => "배열",
+                    other => other,
+                };
+                format!("{korean}이어야 합니다")
+            } else {
+                format!("must be a {expected}")
+            }
         }
         K::Enum { options } => {
             let list = options
@@ -188,6 +201,7 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
         .and_then(|h| h.get(lang.code()))
         .and_then(Value::as_str);
     let message = match hint {
+        Some(hint) if ko => format!("{what}. {hint}"),
         Some(hint) => format!("{what}; {hint}"),
         None => what,
     };

@@ -24,7 +24,7 @@ fn missing_fields_are_named_with_a_fix() {
     assert_eq!(errs.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), ["/databaseUrl", "/projectPath"]);
     assert!(errs[0].1.starts_with("is required but missing; give a URL such as"), "{}", errs[0].1);
     let errs = errors("{}", "ko");
-    assert!(errs[1].1.starts_with("필수 항목이 없습니다; 프로젝트 디렉터리를 지정하세요"), "{}", errs[1].1);
+    assert!(errs[1].1.starts_with("필수 항목이 없습니다. 프로젝트 디렉터리를 지정하세요"), "{}", errs[1].1);
 }
 
 #[test]
