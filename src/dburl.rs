@@ -44,6 +44,9 @@ pub struct Dialect {
     /// A file database (SQLite): the rest of the URL is a path, not host and database.
     #[serde(default)]
     pub file: bool,
+    /// The URL must name a database (MySQL has no default one).
+    #[serde(default)]
+    pub require_database: bool,
 }
 
 /// What the step derives.
@@ -147,6 +150,14 @@ pub fn derive(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
         return Err(url_err(
             format!("has port `{port}`, which is not a port number (1-65535); e.g. `localhost:5432`"),
             format!("포트 `{port}`는 올바른 포트 번호(1-65535)가 아닙니다. 예: `localhost:5432`"),
+        ));
+    }
+    if dialect.require_database && parts.database.is_none_or(str::is_empty) {
+        return Err(url_err(
+            format!("names no database; add it after the host, e.g. `{scheme}://user:password@localhost:3306/app`"),
+            format!(
+                "데이터베이스 이름이 없습니다. 호스트 뒤에 붙이세요. 예: `{scheme}://user:password@localhost:3306/app`"
+            ),
         ));
     }
     let user = parts.user.map(|u| encode(&decode(u)));
@@ -385,6 +396,8 @@ mod tests {
             ("oracle://u@h/db", "does not support"),
             ("postgresql://u@h:abc/db", "not a port number"),
             ("sqlite://app.db", "three slashes"),
+            ("mysql://root@localhost:3306", "names no database"),
+            ("mysql://root@localhost/", "names no database"),
         ] {
             let e = derive(&spec(), bad, None, Lang::En).unwrap_err();
             assert_eq!(e.field, "/databaseUrl");
