@@ -162,12 +162,15 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
                     "string" => "문자열",
                     "number" => "숫자",
                     "integer" => "정수",
-                    "boolean" => "true 또는 false",
+                    "boolean" => "true/false 값",
                     "object" => "JSON 객체",
                     "array" => "배열",
                     other => other,
                 };
-                format!("{korean}이어야 합니다")
+                // 이어야 after a final consonant (문자열이어야), 여야 after a vowel (숫자여야).
+                let vowel_end =
+                    korean.chars().last().is_some_and(|c| ('가'..='힣').contains(&c) && (c as u32 - 0xAC00) % 28 == 0);
+                format!("{korean}{} 합니다", if vowel_end { "여야" } else { "이어야" })
             } else {
                 format!("must be a {expected}")
             }

@@ -33,20 +33,38 @@ fn sqlite_on_sqlalchemy_2_0() {
 
 #[test]
 fn postgresql_on_sqlalchemy_2_1() {
-    let Some(db) = Server::Postgres.create("pg") else {
-        return;
-    };
-    let url = format!("postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}", db.user, db.name);
-    generate_and_check("e2e-sa21", &url, "postgresql");
+    postgresql("e2e-sa21");
+}
+
+#[test]
+fn postgresql_on_sqlalchemy_2_0() {
+    postgresql("e2e-sa20");
 }
 
 #[test]
 fn mariadb_on_sqlalchemy_2_1() {
+    mariadb("e2e-sa21");
+}
+
+#[test]
+fn mariadb_on_sqlalchemy_2_0() {
+    mariadb("e2e-sa20");
+}
+
+fn postgresql(venv: &str) {
+    let Some(db) = Server::Postgres.create("pg") else {
+        return;
+    };
+    let url = format!("postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}", db.user, db.name);
+    generate_and_check(venv, &url, "postgresql");
+}
+
+fn mariadb(venv: &str) {
     let Some(db) = Server::MariaDb.create("my") else {
         return;
     };
     let url = format!("mysql://{}:{PASSWORD_IN_URL}@127.0.0.1:3306/{}", db.user, db.name);
-    generate_and_check("e2e-sa21", &url, "mysql");
+    generate_and_check(venv, &url, "mysql");
 }
 
 fn sqlite(venv: &str) {
