@@ -104,12 +104,7 @@ fn describe(skill: &Skill, matched: TriggerMatch, text: &str, lang: Lang) -> Ski
         .into_iter()
         .filter(|f| !input.contains_key(f))
         .map(|field| {
-            let prop = props.and_then(|p| p.get(&field));
-            let hint = prop
-                .and_then(|p| p.get("x-hint"))
-                .and_then(|h| h.get(lang.code()))
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let hint = skill.hint(&field, lang).unwrap_or_default();
             let question = if lang == Lang::Ko {
                 format!("{field}을(를) 알려 주세요 ({hint}).")
             } else {

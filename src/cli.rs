@@ -230,15 +230,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 
 /// Prompts on stderr for each required input that is missing, showing the field's hint.
 fn ask_missing(skill: &crate::registry::Skill, input: &mut Map<String, Value>, lang: Lang) -> anyhow::Result<()> {
-    let props = skill.input_schema.get("properties");
     let missing: Vec<String> = skill.required_inputs().into_iter().filter(|f| !input.contains_key(f)).collect();
     for field in missing {
-        let hint = props
-            .and_then(|p| p.get(&field))
-            .and_then(|p| p.get("x-hint"))
-            .and_then(|h| h.get(lang.code()))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let hint = skill.hint(&field, lang).unwrap_or_default();
         eprint!("{field} ({hint}): ");
         std::io::stderr().flush()?;
         let mut answer = String::new();

@@ -198,11 +198,7 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
         }
         _ => error.masked().to_string(),
     };
-    let hint = props
-        .and_then(|p| p.get(field.trim_start_matches('/')))
-        .and_then(|p| p.get("x-hint"))
-        .and_then(|h| h.get(lang.code()))
-        .and_then(Value::as_str);
+    let hint = skill.hint(field.trim_start_matches('/'), lang);
     let message = match hint {
         Some(hint) if ko => format!("{what}. {hint}"),
         Some(hint) => format!("{what}; {hint}"),

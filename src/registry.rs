@@ -157,6 +157,10 @@ impl Skill {
     pub fn id(&self) -> &str {
         &self.entry.id
     }
+    /// How to fix `field` (a property name), in `lang`: the schema's `x-hint`.
+    pub fn hint(&self, field: &str, lang: Lang) -> Option<&str> {
+        self.input_schema.get("properties")?.get(field)?.get("x-hint")?.get(lang.code())?.as_str()
+    }
     /// Required input fields that have no default: what a chat front end must ask for.
     pub fn required_inputs(&self) -> Vec<String> {
         let props = self.input_schema.get("properties");
