@@ -85,7 +85,7 @@ pub fn plan(skill: &Skill, input: &ValidInput, force: bool, lang: Lang) -> Resul
     let project = input.context.get("projectPath").and_then(Value::as_str).unwrap_or(".");
     let root = resolve_root(Path::new(project))?;
     let mut context = input.context.clone();
-    let mut planner = Planner { root: &root, files: Vec::new(), lang, force };
+    let mut planner = Planner { root: &root, files: Vec::new(), disk: BTreeMap::new(), lang, force };
     for step in &skill.spec.steps {
         match step {
             Step::Render { path, template, if_exists, vars, when } if applies(when, &context) => {
@@ -171,18 +171,29 @@ fn render_str(text: &str, path: &str, context: &Map<String, Value>) -> Result<St
 struct Planner<'a> {
     root: &'a Path,
     files: Vec<PlannedFile>,
+    /// Each path's place on disk and what it holds there, resolved and read once.
+    disk: BTreeMap<String, (PathBuf, Option<Vec<u8>>)>,
     lang: Lang,
     force: bool,
 }
 
 impl Planner<'_> {
+    /// Where `path` lands and what the disk holds there.
+    fn disk(&mut self, path: &str) -> Result<&(PathBuf, Option<Vec<u8>>)> {
+        if !self.disk.contains_key(path) {
+            let disk_path = safe_path(self.root, path)?;
+            let existing = read_existing(&disk_path, path)?;
+            self.disk.insert(path.to_owned(), (disk_path, existing));
+        }
+        Ok(&self.disk[path])
+    }
+
     /// The file's content as the plan has it so far: an earlier step's output, else the disk's.
-    fn current(&self, path: &str) -> Result<Option<Vec<u8>>> {
+    fn current(&mut self, path: &str) -> Result<Option<Vec<u8>>> {
         if let Some(f) = self.files.iter().find(|f| f.path == path) {
             return Ok(Some(f.content.clone()));
         }
-        let disk = safe_path(self.root, path)?;
-        read_existing(&disk, path)
+        Ok(self.disk(path)?.1.clone())
     }
 
     fn record(
@@ -203,8 +214,7 @@ impl Planner<'_> {
             }
             return Ok(());
         }
-        let disk_path = safe_path(self.root, path)?;
-        let existing = read_existing(&disk_path, path)?;
+        let (disk_path, existing) = self.disk(path)?.clone();
         let backup = action == FileAction::Updated && reason.is_some();
         self.files.push(PlannedFile {
             path: path.to_owned(),
@@ -222,9 +232,9 @@ impl Planner<'_> {
     /// A file the skill owns as a whole.
     fn whole(&mut self, path: &str, content: Vec<u8>, if_exists: IfExists, secret: bool) -> Result<()> {
         let current = self.current(path)?;
-        let (action, reason) = match current {
+        let (action, reason) = match &current {
             None => (FileAction::Created, None),
-            Some(c) if c == content => (FileAction::Unchanged, None),
+            Some(c) if *c == content => (FileAction::Unchanged, None),
             Some(_) if if_exists == IfExists::Keep => {
                 (FileAction::Skipped, Some(self.text("exists; kept as it is", "이미 있어 그대로 둡니다")))
             }
@@ -242,7 +252,10 @@ impl Planner<'_> {
                 )),
             ),
         };
-        let content = if action == FileAction::Skipped { current_or(self.current(path)?, content) } else { content };
+        let content = match current {
+            Some(kept) if action == FileAction::Skipped => kept,
+            _ => content,
+        };
         self.record(path, content, action, secret, reason)
     }
 
@@ -335,10 +348,6 @@ fn git_tracked(root: &Path, rel: &str) -> bool {
             .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
-}
-
-fn current_or(current: Option<Vec<u8>>, fallback: Vec<u8>) -> Vec<u8> {
-    current.unwrap_or(fallback)
 }
 
 fn read_existing(disk: &Path, rel: &str) -> Result<Option<Vec<u8>>> {
