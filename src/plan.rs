@@ -337,8 +337,11 @@ impl Planner<'_> {
 }
 
 /// Whether git tracks `rel` in the repository holding `root` (false without git or a repository).
+/// git is only started when there can be a repository: a `.git` above the project, or `GIT_DIR`.
 fn git_tracked(root: &Path, rel: &str) -> bool {
+    let in_repository = std::env::var_os("GIT_DIR").is_some() || root.ancestors().any(|d| d.join(".git").exists());
     root.is_dir()
+        && in_repository
         && std::process::Command::new("git")
             .arg("-C")
             .arg(root)
