@@ -188,10 +188,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
             };
             // At a terminal, ask for the required inputs that were not given, as copier does.
-            if !json && !reads_stdin && std::io::stdin().is_terminal() {
-                if let (Ok(skill), Some(object)) = (registry.get(&skill), input.as_object_mut()) {
-                    ask_missing(skill, object, lang.unwrap_or(Lang::En))?;
-                }
+            if !json
+                && !reads_stdin
+                && std::io::stdin().is_terminal()
+                && let (Ok(skill), Some(object)) = (registry.get(&skill), input.as_object_mut())
+            {
+                ask_missing(skill, object, lang.unwrap_or(Lang::En))?;
             }
             let request = crate::Request { skill: skill.clone(), input, dry_run, force, lang };
             match crate::run(&registry, &request, &mut |_| true) {

@@ -168,8 +168,10 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
                     other => other,
                 };
                 // 이어야 after a final consonant (문자열이어야), 여야 after a vowel (숫자여야).
-                let vowel_end =
-                    korean.chars().last().is_some_and(|c| ('가'..='힣').contains(&c) && (c as u32 - 0xAC00) % 28 == 0);
+                let vowel_end = korean
+                    .chars()
+                    .last()
+                    .is_some_and(|c| ('가'..='힣').contains(&c) && (c as u32 - 0xAC00).is_multiple_of(28));
                 format!("{korean}{} 합니다", if vowel_end { "여야" } else { "이어야" })
             } else {
                 format!("must be a {expected}")
