@@ -47,12 +47,7 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     let lang = request.lang.unwrap_or(Lang::En);
     let input = match crate::input::prepare(skill, &request.input, lang) {
         Ok(input) => input,
-        Err(errors) => {
-            let mut report = Report::new(skill, Status::Invalid, lang);
-            report.errors = errors;
-            report.message = crate::report::message(&report);
-            return Ok(report);
-        }
+        Err(errors) => return Ok(Report::invalid(skill, lang, errors)),
     };
     if !observe(Stage::Validated) {
         return Err(Error::Cancelled);
@@ -60,16 +55,14 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     let plan = match crate::plan::plan(skill, &input, request.force, lang) {
         Err(Error::NotADirectory { path }) => {
             // The project path is input: report it as a field error, in the request's language.
-            let mut report = Report::new(skill, Status::Invalid, lang);
-            report.errors = vec![crate::input::FieldError {
+            let error = crate::input::FieldError {
                 field: "/projectPath".into(),
                 message: match lang {
                     Lang::Ko => format!("{}은(는) 파일입니다. 프로젝트 디렉터리를 지정하세요", path.display()),
                     Lang::En => format!("{} is a file; give the project's directory", path.display()),
                 },
-            }];
-            report.message = crate::report::message(&report);
-            return Ok(report);
+            };
+            return Ok(Report::invalid(skill, lang, vec![error]));
         }
         other => other?,
     };

@@ -69,6 +69,14 @@ impl Report {
         }
     }
 
+    /// A report of input that cannot be used: nothing was planned or written.
+    pub(crate) fn invalid(skill: &crate::registry::Skill, lang: Lang, errors: Vec<FieldError>) -> Self {
+        let mut report = Report::new(skill, Status::Invalid, lang);
+        report.errors = errors;
+        report.message = message(&report);
+        report
+    }
+
     pub(crate) fn with_plan(mut self, plan: &Plan, backups: &[(String, String)]) -> Self {
         self.project = Some(plan.root.display().to_string());
         self.files = plan
@@ -95,26 +103,31 @@ impl Report {
     }
 
     /// Replaces every secret in every string of the report.
-    pub(crate) fn scrub(self, secrets: &[String]) -> Self {
+    pub(crate) fn scrub(mut self, secrets: &[String]) -> Self {
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).filter(|s| !s.is_empty()).collect();
         if secrets.is_empty() {
             return self;
         }
-        let mut value = serde_json::to_value(&self).expect("a report serializes");
-        scrub_value(&mut value, secrets);
-        let mut clean = self;
-        // Re-read only the free-text fields; the structure is unchanged by scrubbing.
-        clean.message = value["message"].as_str().unwrap_or_default().to_owned();
-        for (i, e) in clean.errors.iter_mut().enumerate() {
-            e.message = value["errors"][i]["message"].as_str().unwrap_or_default().to_owned();
+        let scrub = |text: &mut String| {
+            for secret in &secrets {
+                if text.contains(secret) {
+                    *text = text.replace(secret, "***");
+                }
+            }
+        };
+        scrub(&mut self.message);
+        self.project.iter_mut().for_each(scrub);
+        self.notes.iter_mut().chain(&mut self.commands).for_each(scrub);
+        self.errors.iter_mut().for_each(|e| scrub(&mut e.message));
+        for step in &mut self.steps {
+            scrub(&mut step.run);
+            step.about.iter_mut().for_each(scrub);
         }
-        for (i, n) in clean.notes.iter_mut().enumerate() {
-            *n = value["notes"][i].as_str().unwrap_or_default().to_owned();
+        for file in &mut self.files {
+            scrub(&mut file.path);
+            file.reason.iter_mut().chain(&mut file.backup).chain(&mut file.diff).for_each(scrub);
         }
-        for (i, f) in clean.files.iter_mut().enumerate() {
-            f.diff = value["files"][i]["diff"].as_str().map(str::to_owned);
-            f.reason = value["files"][i]["reason"].as_str().map(str::to_owned);
-        }
-        clean
+        self
     }
 
     /// A summary for a person at a terminal: aligned file actions, then the next commands.
@@ -161,21 +174,6 @@ impl Report {
         out.push_str(&self.message);
         out.push('\n');
         out
-    }
-}
-
-fn scrub_value(value: &mut serde_json::Value, secrets: &[String]) {
-    match value {
-        serde_json::Value::String(s) => {
-            for secret in secrets.iter().filter(|s| !s.is_empty()) {
-                if s.contains(secret.as_str()) {
-                    *s = s.replace(secret.as_str(), "***");
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| scrub_value(v, secrets)),
-        serde_json::Value::Object(map) => map.values_mut().for_each(|v| scrub_value(v, secrets)),
-        _ => {}
     }
 }
 
