@@ -158,6 +158,8 @@ fn strip_particle(word: &str) -> String {
 }
 
 fn find_url(text: &str) -> Option<String> {
-    let re = regex::Regex::new(r#"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>`]*"#).expect("valid regex");
-    re.find(text).map(|m| m.as_str().trim_end_matches(['.', ',', ')', ']']).to_owned())
+    static URL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>`]*"#).expect("valid regex")
+    });
+    URL.find(text).map(|m| m.as_str().trim_end_matches(['.', ',', ')', ']']).to_owned())
 }
