@@ -8,12 +8,12 @@
 //! 127.0.0.1:3306 (root, no password). A database that cannot be reached fails the test
 //! when `CI=true`, and is skipped with a loud line otherwise.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-const BIN: &str = env!("CARGO_BIN_EXE_skillrun");
+use crate::support::{BIN, skip_unless_ci};
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The password of the database users the server tests create: `%`, `@` and `#` must
@@ -115,14 +115,7 @@ fn generate(project: &Path, url: &str, db_type: &str) {
 
 /// `scripts/venv.sh NAME tests/requirements/NAME.txt`: the venv's path (built once, reused).
 fn venv(name: &str) -> PathBuf {
-    let out = Command::new("bash")
-        .arg(Path::new(ROOT).join("scripts/venv.sh"))
-        .arg(name)
-        .arg(Path::new(ROOT).join(format!("tests/requirements/{name}.txt")))
-        .output()
-        .expect("run scripts/venv.sh");
-    assert!(out.status.success(), "scripts/venv.sh {name} failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    PathBuf::from(String::from_utf8(out.stdout).expect("venv path").trim())
+    crate::support::venv(name).unwrap_or_else(|why| panic!("{why}"))
 }
 
 #[derive(Clone, Copy)]
@@ -185,7 +178,7 @@ impl Server {
     /// the server cannot be reached outside CI.
     fn create(self, kind: &str) -> Option<Database> {
         if let Err(why) = self.sql("SELECT 1") {
-            unreachable(self.label(), &why);
+            skip_unless_ci(&format!("e2e on {}", self.label()), &format!("unreachable ({why})"));
             return None;
         }
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
@@ -228,13 +221,4 @@ impl Drop for Database {
             }
         }
     }
-}
-
-/// Fails under `CI=true`; otherwise says SKIP on the real stderr (not captured by the harness).
-fn unreachable(what: &str, why: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{what} is unreachable and CI=true:\n{why}");
-    }
-    let line = format!("\n*** SKIP e2e: {what} is unreachable ({}) ***\n", why.trim().lines().next().unwrap_or(""));
-    let _ = std::io::stderr().write_all(line.as_bytes());
 }

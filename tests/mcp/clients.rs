@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::support::{BIN, ci};
+use crate::support::{BIN, ci, skip_unless_ci};
 
 /// The Inspector release the tests pin (npm `@modelcontextprotocol/inspector`).
 const INSPECTOR: &str = "@modelcontextprotocol/inspector@2.12.0";
@@ -17,30 +17,15 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Fails under CI, else says loudly that the check did not run.
-fn unavailable(what: &str, why: &str) {
-    assert!(!ci(), "{what} is required under CI=true: {why}");
-    eprintln!("\n!!!!! SKIP {what}: {why} (set CI=true to make this a failure) !!!!!\n");
-}
-
 /// The venv with the pinned Python SDK, built (or reused) by scripts/venv.sh.
 fn python_sdk() -> Result<PathBuf, String> {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/venv.sh"))
-        .args(["mcp", "tests/requirements/mcp.txt"])
-        .current_dir(repo())
-        .output()
-        .map_err(|e| format!("cannot run scripts/venv.sh: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("scripts/venv.sh failed:\n{}", String::from_utf8_lossy(&out.stderr)));
-    }
-    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("bin/python"))
+    crate::support::venv("mcp").map(|venv| venv.join("bin/python"))
 }
 
 fn python_client(mode: &str, expected_version: &str) {
     let python = match python_sdk() {
         Ok(p) => p,
-        Err(why) => return unavailable("the Python MCP SDK check", &why),
+        Err(why) => return skip_unless_ci("the Python MCP SDK check", &why),
     };
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("project");
@@ -96,10 +81,10 @@ fn mcp_inspector_cli_lists_and_calls_tools_in_both_eras() {
     let dir = tempfile::tempdir().unwrap();
     let Some((ok, stdout, stderr)) = inspector(&["--method", "tools/list", "--format", "json", "--strict"], dir.path())
     else {
-        return unavailable("the MCP Inspector check", "npx is not installed");
+        return skip_unless_ci("the MCP Inspector check", "npx is not installed");
     };
     if !ok && !ci() && stderr.contains("npm error") {
-        return unavailable("the MCP Inspector check", &format!("npx could not fetch {INSPECTOR}:\n{stderr}"));
+        return skip_unless_ci("the MCP Inspector check", &format!("npx could not fetch {INSPECTOR}:\n{stderr}"));
     }
     assert!(ok, "inspector tools/list failed:\n{stdout}\n{stderr}");
     let listed: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));

@@ -70,30 +70,27 @@ impl Test {
     }
     /// Runs `skillrun` with the arguments given so far.
     pub fn run(&self) -> Ran {
-        let mut cmd = Command::new(BIN);
-        cmd.args(&self.args)
-            .current_dir(self.dir.path())
-            .env_remove("SKILLRUN_SKILLS_DIR")
-            .env_remove("SKILLRUN_LANG")
-            .env("LANG", "C");
-        cmd.env_remove("RUST_LOG");
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
-        run_command(cmd, self.stdin.as_deref())
+        run_command(self.command(&self.args), self.stdin.as_deref())
     }
     /// `skillrun run database-setup --input <json> --json <extra>` against `project()`.
     pub fn database_setup(&self, url: &str, extra: &[&str]) -> Ran {
         let input = serde_json::json!({"projectPath": self.project(), "databaseUrl": url});
-        let mut cmd = Command::new(BIN);
-        cmd.args(["run", "database-setup", "--json", "--input", &input.to_string()])
-            .args(extra)
-            .current_dir(self.dir.path());
-        cmd.env_remove("SKILLRUN_SKILLS_DIR").env_remove("SKILLRUN_LANG").env("LANG", "C");
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
+        let mut cmd = self.command(["run", "database-setup", "--json", "--input", &input.to_string()]);
+        cmd.args(extra);
         run_command(cmd, None)
+    }
+    /// The binary with `args`, in the temp dir, with an environment that does not leak the
+    /// caller's skill set, language or log settings, plus the test's own variables.
+    fn command<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(&self, args: I) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("SKILLRUN_SKILLS_DIR")
+            .env_remove("SKILLRUN_LANG")
+            .env_remove("RUST_LOG")
+            .env("LANG", "C");
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd
     }
     /// Every file under the project with its content, for before/after comparisons.
     pub fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
@@ -133,6 +130,32 @@ pub fn run_command(mut cmd: Command, stdin: Option<&str>) -> Ran {
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
+}
+
+/// The venv `scripts/venv.sh` builds (or reuses) from the pinned `tests/requirements/<name>.txt`.
+pub fn venv(name: &str) -> Result<PathBuf, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("bash")
+        .arg(root.join("scripts/venv.sh"))
+        .arg(name)
+        .arg(format!("tests/requirements/{name}.txt"))
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot run scripts/venv.sh: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("scripts/venv.sh {name} failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// A service or tool a test needs is missing: under `CI=true` the test fails; otherwise it says
+/// SKIP loudly on the real stderr (which the test harness does not capture) and the caller returns.
+pub fn skip_unless_ci(what: &str, why: &str) {
+    assert!(!ci(), "{what} is required under CI=true: {why}");
+    let line =
+        format!("\n*** SKIP {what}: {} (CI=true makes this a failure) ***\n", why.trim().lines().next().unwrap_or(""));
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 /// Whether tests must fail rather than skip when a service or tool is missing.
