@@ -36,11 +36,11 @@ fn main() {
     });
     let registry = Registry::embedded().unwrap();
     let request = |path: &std::path::Path, dry_run: bool| Request {
-        skill: "database-setup".into(),
-        input: json!({"projectPath": path, "databaseUrl": "postgresql://app:secret@localhost:5432/app"}),
         dry_run,
-        force: false,
-        lang: None,
+        ..Request::new(
+            "database-setup",
+            json!({"projectPath": path, "databaseUrl": "postgresql://app:secret@localhost:5432/app"}),
+        )
     };
     let project = dir.path().join("dry");
     time("run: dry run (validate, render, compare)", 500, || {

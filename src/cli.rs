@@ -195,7 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             {
                 ask_missing(skill, object, lang.unwrap_or(Lang::En))?;
             }
-            let request = crate::Request { skill: skill.clone(), input, dry_run, force, lang };
+            let request = crate::Request { dry_run, force, lang, ..crate::Request::new(skill.clone(), input) };
             match crate::run(&registry, &request, &mut |_| true) {
                 Ok(report) => {
                     if json {

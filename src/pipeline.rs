@@ -9,14 +9,25 @@ use crate::report::{Report, Status};
 use crate::trigger::Lang;
 
 /// A request to run one skill.
-#[derive(Debug, Clone)]
+/// Build one with [`Request::new`] and struct update syntax (`..Request::new(id, input)`), so new
+/// options do not break callers.
+#[derive(Debug, Clone, Default)]
 pub struct Request {
     pub skill: String,
     pub input: Value,
     pub dry_run: bool,
     pub force: bool,
+    /// Write the files that do not conflict and leave the conflicting ones as they are.
+    pub skip_existing: bool,
     /// Language of errors and messages; English when not given.
     pub lang: Option<Lang>,
+}
+
+impl Request {
+    /// A request that applies `input` to skill `skill`, with every option off.
+    pub fn new(skill: impl Into<String>, input: Value) -> Self {
+        Request { skill: skill.into(), input, ..Default::default() }
+    }
 }
 
 /// Where a run is; an observer may stop it before `Applying` by returning `false`.

@@ -276,8 +276,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let project = dir.path().join("p");
         let input = serde_json::json!({"projectPath": project, "databaseUrl": "sqlite:///./app.db"});
-        let request =
-            crate::Request { skill: "database-setup".into(), input, dry_run: false, force: false, lang: None };
+        let request = crate::Request::new("database-setup", input);
         let (tx, mut rx) = mpsc::unbounded_channel();
         let ct = CancellationToken::new();
         ct.cancel();

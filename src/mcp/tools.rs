@@ -202,7 +202,7 @@ pub fn request(
     if !errors.is_empty() {
         return Err((lang, errors));
     }
-    Ok(Request { skill: id.to_owned(), input: Value::Object(input), dry_run, force, lang })
+    Ok(Request { dry_run, force, lang, ..Request::new(id, Value::Object(input)) })
 }
 
 /// A report as a tool result: a readable summary and the report's JSON as text, the report as
