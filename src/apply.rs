@@ -1,12 +1,16 @@
-//! Applying a plan: the only code that writes to the project. All or nothing: every new file is
-//! first written to a temporary file beside its destination, then all are renamed into place;
-//! if any step fails, what was already renamed is restored and created directories are removed.
+//! Applying a plan: the only code that writes to the project. All or nothing, like a database
+//! commit: before the first file is touched, a journal (see [`crate::journal`]) records every
+//! target, a copy of each file about to be replaced, and the directories about to be made. New
+//! content is written to a temporary file beside its destination, flushed, and renamed into place;
+//! removing the journal is the commit. A failure part-way rolls back in process; a process killed
+//! part-way (SIGKILL, power loss) is rolled back by [`crate::journal::recover`] on the next run.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::plan::{FileAction, Plan, PlannedFile};
+use crate::journal::{Entry, Journal};
+use crate::plan::{Plan, PlannedFile};
 
 /// Where `--force` keeps the files it replaces, relative to the project.
 pub const BACKUP_DIR: &str = ".skillrun/backups";
@@ -18,133 +22,252 @@ pub struct Applied {
     pub backups: Vec<(String, String)>,
 }
 
-/// Writes every file the plan creates or updates. Call only for a plan without conflicts.
-pub fn apply(plan: &Plan) -> Result<Applied> {
-    assert!(!plan.has_conflicts(), "a plan with conflicts is never applied");
-    let writes: Vec<&PlannedFile> = plan.files.iter().filter(|f| f.action.writes()).collect();
-    let _lock = lock_project(&plan.root)?;
-    let mut tx = Transaction::default();
-    let result = (|| {
-        let mut applied = Applied::default();
-        let stamp = backup_stamp();
-        let mut staged = Vec::new();
-        for file in &writes {
-            if file.backup
-                && let Some(old) = &file.existing
-            {
-                let rel = format!("{BACKUP_DIR}/{stamp}/{}", file.path);
-                let target = crate::plan::safe_path(&plan.root, &rel)?;
-                staged.push((tx.stage(&target, old, true, file.disk_path.as_path())?, target, None));
-                applied.backups.push((file.path.clone(), rel));
-            }
-            check_unchanged(file)?;
-            staged.push((
-                tx.stage(&file.disk_path, &file.content, file.secret, file.disk_path.as_path())?,
-                file.disk_path.clone(),
-                file.existing.clone(),
-            ));
-        }
-        fail_point("stage")?;
-        for (temp, target, existing) in staged {
-            fail_point("rename")?;
-            temp.persist(&target).map_err(|e| Error::io(&target, e.error))?;
-            tx.renamed.push((target, existing));
-        }
-        Ok(applied)
-    })();
-    result.map_err(|e| {
-        tx.roll_back();
-        Error::RolledBack { source: Box::new(e) }
-    })
+/// One file to put in place.
+struct Write_<'a> {
+    rel: String,
+    target: PathBuf,
+    content: &'a [u8],
+    /// What the plan saw on disk; the write is refused if the disk no longer holds it.
+    expected: Option<&'a [u8]>,
+    secret: bool,
+    mode_from: PathBuf,
 }
 
-/// Undo information for one apply.
-#[derive(Default)]
+/// Writes every file the plan creates or updates. Call only for a plan without conflicts, while
+/// holding the project's [`ProjectLock`].
+pub fn apply(plan: &Plan) -> Result<Applied> {
+    assert!(!plan.has_conflicts(), "a plan with conflicts is never applied");
+    let mut applied = Applied::default();
+    let stamp = backup_stamp();
+    let mut writes = Vec::new();
+    for file in plan.files.iter().filter(|f| f.action.writes()) {
+        if file.backup
+            && let Some(old) = &file.existing
+        {
+            let rel = format!("{BACKUP_DIR}/{stamp}/{}", file.path);
+            let target = crate::plan::safe_path(&plan.root, &rel)?;
+            writes.push(Write_ {
+                rel: rel.clone(),
+                target,
+                content: old,
+                expected: None,
+                secret: true,
+                mode_from: file.disk_path.clone(),
+            });
+            applied.backups.push((file.path.clone(), rel));
+        }
+        writes.push(planned_write(file));
+    }
+    if writes.is_empty() {
+        return Ok(applied);
+    }
+    let rolled_back = |e: Error| Error::RolledBack { source: Box::new(e) };
+    let mut tx = Transaction::begin(&plan.root, &writes).map_err(rolled_back)?;
+    match tx.run(&writes) {
+        Ok(()) => {
+            tx.commit();
+            Ok(applied)
+        }
+        Err(e) => {
+            tx.roll_back();
+            Err(rolled_back(e))
+        }
+    }
+}
+
+fn planned_write(file: &PlannedFile) -> Write_<'_> {
+    Write_ {
+        rel: file.path.clone(),
+        target: file.disk_path.clone(),
+        content: &file.content,
+        expected: file.existing.as_deref(),
+        secret: file.secret,
+        mode_from: file.disk_path.clone(),
+    }
+}
+
+/// One apply in progress: its journal and what has been done so far.
 struct Transaction {
-    created_dirs: Vec<PathBuf>,
-    renamed: Vec<(PathBuf, Option<Vec<u8>>)>,
+    journal: Journal,
+    /// Old content of the replaced files, by target, for an in-process roll back.
+    old: Vec<Option<Vec<u8>>>,
+    /// How many targets have been renamed into place.
+    renamed: usize,
 }
 
 impl Transaction {
-    /// Writes `content` to a temporary file in `target`'s directory (created as needed).
-    fn stage(
-        &mut self,
-        target: &Path,
-        content: &[u8],
-        secret: bool,
-        mode_from: &Path,
-    ) -> Result<tempfile::NamedTempFile> {
-        let parent = target.parent().expect("a file path has a parent");
-        self.create_dirs(parent)?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(".skillrun-")
-            .suffix(".tmp")
-            .tempfile_in(parent)
-            .map_err(|e| Error::io(parent, e))?;
-        temp.write_all(content).map_err(|e| Error::io(target, e))?;
-        temp.as_file().sync_all().map_err(|e| Error::io(target, e))?;
-        set_mode(temp.as_file(), mode_from, secret).map_err(|e| Error::io(target, e))?;
-        Ok(temp)
+    /// Records the journal: the targets, the old content of each, and the directories to make.
+    /// Refuses, before anything is written, a file that changed on disk since it was planned.
+    fn begin(root: &Path, writes: &[Write_<'_>]) -> Result<Self> {
+        let mut entries = Vec::new();
+        let mut old = Vec::new();
+        for w in writes {
+            let existing = match std::fs::read(&w.target) {
+                Ok(bytes) => Some(bytes),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(Error::io(&w.target, e)),
+            };
+            check_unchanged(w, existing.as_deref())?;
+            if existing.is_some() && !crate::plan::access(&w.target, false) {
+                return Err(Error::UnsafePath {
+                    path: w.rel.clone(),
+                    reason: "is read-only; make it writable (chmod u+w) if it may be replaced, then run again".into(),
+                });
+            }
+            entries.push(Entry::new(root, &w.target, existing.is_some()));
+            old.push(existing);
+        }
+        let opened = Journal::open(root)?;
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for w in writes {
+            let mut missing = Vec::new();
+            let mut current = w.target.parent().expect("a file path has a parent");
+            while !current.exists() && current.starts_with(root) {
+                missing.push(current.to_path_buf());
+                current = current.parent().unwrap_or(Path::new("/"));
+            }
+            for d in missing.into_iter().rev() {
+                if !dirs.contains(&d) {
+                    dirs.push(d);
+                }
+            }
+        }
+        let journal = Journal::write(root, opened, entries, dirs, &old)?;
+        Ok(Transaction { journal, old, renamed: 0 })
     }
 
-    fn create_dirs(&mut self, dir: &Path) -> Result<()> {
-        let mut missing = Vec::new();
-        let mut current = dir;
-        while !current.exists() {
-            missing.push(current.to_path_buf());
-            current = current.parent().unwrap_or(Path::new("/"));
+    fn run(&mut self, writes: &[Write_<'_>]) -> Result<()> {
+        for dir in &self.journal.dirs {
+            crate::journal::step("mkdir")?;
+            std::fs::create_dir(dir).map_err(|e| Error::io(dir, e))?;
         }
-        for d in missing.into_iter().rev() {
-            std::fs::create_dir(&d).map_err(|e| Error::io(&d, e))?;
-            self.created_dirs.push(d);
+        for (w, entry) in writes.iter().zip(&self.journal.entries) {
+            crate::journal::step("stage")?;
+            stage(&entry.temp, w)?;
         }
+        for (i, (w, entry)) in writes.iter().zip(&self.journal.entries).enumerate() {
+            crate::journal::step("rename")?;
+            std::fs::rename(&entry.temp, &w.target).map_err(|e| Error::io(&w.target, e))?;
+            self.renamed = i + 1;
+        }
+        crate::journal::sync_dirs(writes.iter().map(|w| w.target.as_path()));
         Ok(())
     }
 
-    /// Best effort: puts back what was renamed, removes the directories made.
-    fn roll_back(&mut self) {
-        for (target, existing) in self.renamed.drain(..).rev() {
-            let restored = match existing {
-                Some(old) => std::fs::write(&target, old),
-                None => std::fs::remove_file(&target),
+    fn commit(self) {
+        self.journal.commit();
+    }
+
+    /// Best effort: puts back what was renamed, removes temporary files and the directories made.
+    fn roll_back(self) {
+        let Transaction { journal, old, renamed } = self;
+        for (i, entry) in journal.entries.iter().enumerate().rev() {
+            let _ = std::fs::remove_file(&entry.temp);
+            if i >= renamed {
+                continue;
+            }
+            // The journal's link to the old file is renamed back: no new data to write.
+            let restored = match &old[i] {
+                Some(bytes) => std::fs::rename(journal.old_copy(i), &entry.target)
+                    .or_else(|_| crate::journal::restore(&entry.target, bytes)),
+                None => std::fs::remove_file(&entry.target),
             };
             if let Err(e) = restored {
-                tracing::error!(path = %target.display(), error = %e, "could not roll back");
+                tracing::error!(path = %entry.target.display(), error = %e, "could not roll back");
             }
         }
-        for dir in self.created_dirs.drain(..).rev() {
-            let _ = std::fs::remove_dir(&dir);
-        }
+        journal.finish_rollback();
     }
 }
 
-/// Holds an exclusive advisory lock on the project directory (or, before it exists, its nearest
-/// existing parent) while writing, so two runs never interleave their renames.
-fn lock_project(root: &Path) -> Result<std::fs::File> {
-    let dir = root.ancestors().find(|d| d.is_dir()).unwrap_or(Path::new("/"));
-    let handle = std::fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
-    match handle.try_lock() {
-        Ok(()) => Ok(handle),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy { path: dir.to_path_buf() }),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(dir, e)),
-    }
+/// Writes `w`'s content to its temporary file, flushed to disk, with the right permissions.
+fn stage(temp: &Path, w: &Write_<'_>) -> Result<()> {
+    let _ = std::fs::remove_file(temp);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(temp)
+        .map_err(|e| Error::io(w.target.parent().unwrap_or(temp), e))?;
+    set_mode(&file, &w.mode_from, w.secret).map_err(|e| Error::io(&w.target, e))?;
+    file.write_all(w.content).map_err(|e| Error::io(&w.target, e))?;
+    file.sync_all().map_err(|e| Error::io(&w.target, e))?;
+    Ok(())
 }
 
 /// A file changed on disk since it was planned is not overwritten.
-fn check_unchanged(file: &PlannedFile) -> Result<()> {
-    let now = match std::fs::read(&file.disk_path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io(&file.disk_path, e)),
-    };
-    if now != file.existing {
+fn check_unchanged(w: &Write_<'_>, now: Option<&[u8]>) -> Result<()> {
+    if now != w.expected {
         return Err(Error::UnsafePath {
-            path: file.path.clone(),
+            path: w.rel.clone(),
             reason: "it changed while the plan was being made; run again".into(),
         });
     }
-    debug_assert!(file.action != FileAction::Conflict);
     Ok(())
+}
+
+/// An exclusive advisory lock on a project directory, held while a run plans and writes, so
+/// two runs on one project never interleave: the second waits for the first.
+#[derive(Debug)]
+pub struct ProjectLock {
+    handles: Vec<std::fs::File>,
+    made: Option<PathBuf>,
+}
+
+/// How long a run waits for another run on the same project before giving up: 30 s, or
+/// `SKILLRUN_LOCK_TIMEOUT` seconds.
+fn lock_wait() -> std::time::Duration {
+    let seconds = std::env::var("SKILLRUN_LOCK_TIMEOUT").ok().and_then(|v| v.parse::<f64>().ok());
+    std::time::Duration::from_secs_f64(seconds.filter(|s| s.is_finite() && *s >= 0.0).unwrap_or(30.0))
+}
+
+/// Locks the project at `root`, waiting up to half a minute for another run on it to finish.
+/// When the directory does not exist yet, its parent is locked, the directory is made (so that a
+/// run that comes later locks it too), and both are held; the lock then removes the directory
+/// again when dropped if it is still empty (the run wrote nothing).
+pub fn lock_project(root: &Path) -> Result<ProjectLock> {
+    let mut handles = Vec::new();
+    let mut made = None;
+    if !root.is_dir()
+        && let Some(parent) = root.parent()
+    {
+        handles.push(lock_dir(parent)?);
+        match std::fs::create_dir(root) {
+            Ok(()) => made = Some(root.to_path_buf()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io(root, e)),
+        }
+    }
+    handles.push(lock_dir(root)?);
+    Ok(ProjectLock { handles, made })
+}
+
+impl Drop for ProjectLock {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.made {
+            let _ = std::fs::remove_dir(dir);
+        }
+        self.handles.clear();
+    }
+}
+
+fn lock_dir(dir: &Path) -> Result<std::fs::File> {
+    let handle = std::fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
+    let deadline = std::time::Instant::now() + lock_wait();
+    let mut told = false;
+    loop {
+        match handle.try_lock() {
+            Ok(()) => return Ok(handle),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                if !told {
+                    tracing::info!(path = %dir.display(), "another run is writing to this project; waiting");
+                    told = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(Error::Busy { path: dir.to_path_buf() }),
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(dir, e)),
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -166,21 +289,4 @@ fn set_mode(_: &std::fs::File, _: &Path, _: bool) -> std::io::Result<()> {
 fn backup_stamp() -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     format!("{}-{:09}", now.as_secs(), now.subsec_nanos())
-}
-
-/// Test hook: `SKILLRUN_FAIL_AT=rename:N` fails the N-th rename (1-based), `stage` fails after
-/// staging, so tests can prove a failure part-way leaves the project as it was.
-fn fail_point(name: &str) -> Result<()> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let Ok(spec) = std::env::var("SKILLRUN_FAIL_AT") else { return Ok(()) };
-    let (point, nth) = spec.split_once(':').unwrap_or((spec.as_str(), "1"));
-    if point != name {
-        return Ok(());
-    }
-    let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
-    if nth.parse::<usize>().unwrap_or(1) == n {
-        return Err(Error::io(name, std::io::Error::other(format!("injected failure at {name} #{n}"))));
-    }
-    Ok(())
 }

@@ -73,8 +73,11 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
         /// Replace files that differ (each is backed up under .skillrun/backups/).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "skip_existing")]
         force: bool,
+        /// Write the new files and leave every file that differs as it is.
+        #[arg(long)]
+        skip_existing: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -84,6 +87,11 @@ enum Command {
     },
     /// Serve the skills as MCP tools (JSON-RPC 2.0 over stdio).
     Serve,
+    /// Undo a run that was killed part-way (normally done by the next run on the project).
+    Recover {
+        /// The project directory.
+        project: std::path::PathBuf,
+    },
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -177,7 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             print(registry.get(&skill)?.skill_md.trim_end());
             Ok(EXIT_OK)
         }
-        Command::Run { skill, input, set, dry_run, force, json, lang } => {
+        Command::Run { skill, input, set, dry_run, force, skip_existing, json, lang } => {
             let lang = lang.as_deref().and_then(Lang::parse).or_else(env_lang);
             let reads_stdin = input.as_deref() == Some("-");
             let mut input = match read_input(input.as_deref(), &set) {
@@ -195,7 +203,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             {
                 ask_missing(skill, object, lang.unwrap_or(Lang::En))?;
             }
-            let request = crate::Request { dry_run, force, lang, ..crate::Request::new(skill.clone(), input) };
+            let request =
+                crate::Request { dry_run, force, skip_existing, lang, ..crate::Request::new(skill.clone(), input) };
             match crate::run(&registry, &request, &mut |_| true) {
                 Ok(report) => {
                     if json {
@@ -225,6 +234,18 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Serve => {
             crate::mcp::serve(registry)?;
+            Ok(EXIT_OK)
+        }
+        Command::Recover { project } => {
+            let root = project.canonicalize().map_err(|e| anyhow::anyhow!("{}: {e}", project.display()))?;
+            let _lock = crate::apply::lock_project(&root)?;
+            match crate::journal::recover(&root)? {
+                Some(crate::journal::Recovered::RolledBack { files }) => {
+                    print(&format!("rolled back an interrupted run: {files} files put back as they were"))
+                }
+                Some(crate::journal::Recovered::CleanedUp) => print("removed the journal of a run that had finished"),
+                None => print("nothing to recover"),
+            }
             Ok(EXIT_OK)
         }
     }

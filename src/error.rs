@@ -20,6 +20,10 @@ pub enum Error {
     Busy { path: PathBuf },
     #[error("{} is a file, not a directory: projectPath must name the project's directory", path.display())]
     NotADirectory { path: PathBuf },
+    #[error("neither {} nor its parent directory exists: projectPath must name a directory, or a new one in an existing directory", path.display())]
+    ProjectMissing { path: PathBuf },
+    #[error("{} is not writable: projectPath must be a directory this user can write", path.display())]
+    NotWritable { path: PathBuf },
     #[error("{source}; nothing was changed, the project is as it was")]
     RolledBack { source: Box<Error> },
     #[error("the run was cancelled before anything was written")]

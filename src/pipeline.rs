@@ -53,6 +53,9 @@ impl Stage {
 
 /// Runs a skill and reports. `Ok` for every outcome a user can act on (applied, dry run, conflict,
 /// invalid input); `Err` for an unknown skill, an unsafe path, an I/O failure or cancellation.
+///
+/// A writing run locks the project (a second run on it waits), first undoes a run that died
+/// part-way (see [`crate::journal`]), then plans and applies under the same lock.
 pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage) -> bool) -> Result<Report> {
     let skill = registry.get(&request.skill)?;
     let lang = request.lang.unwrap_or(Lang::En);
@@ -63,20 +66,37 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     if !observe(Stage::Validated) {
         return Err(Error::Cancelled);
     }
-    let plan = match crate::plan::plan(skill, &input, request.force, lang) {
-        Err(Error::NotADirectory { path }) => {
-            // The project path is input: report it as a field error, in the request's language.
-            let error = crate::input::FieldError {
-                field: "/projectPath".into(),
-                message: match lang {
-                    Lang::Ko => format!("{}은(는) 파일입니다. 프로젝트 디렉터리를 지정하세요", path.display()),
-                    Lang::En => format!("{} is a file; give the project's directory", path.display()),
-                },
-            };
-            return Ok(Report::invalid(skill, lang, vec![error]));
+    let writing = !request.dry_run;
+    let root = match crate::plan::project_root(&input) {
+        Ok(root) if writing && !crate::plan::writable(root.ancestors().find(|d| d.is_dir()).unwrap_or(&root)) => {
+            Err(Error::NotWritable { path: root })
+        }
+        other => other,
+    };
+    let root = match root {
+        Err(e @ (Error::NotADirectory { .. } | Error::ProjectMissing { .. } | Error::NotWritable { .. })) => {
+            return Ok(Report::invalid(skill, lang, vec![project_error(&e, lang)]));
         }
         other => other?,
     };
+    let mut notes = Vec::new();
+    let _lock = if writing {
+        let lock = crate::apply::lock_project(&root)?;
+        if let Some(recovered) = crate::journal::recover(&root)? {
+            notes.push(recovered_note(&recovered, lang));
+        }
+        Some(lock)
+    } else {
+        if crate::journal::pending(&root) {
+            notes.push(match lang {
+                Lang::Ko => "중단된 이전 실행의 저널(.skillrun/journal)이 있습니다. --dry-run 없이 실행하면 먼저 프로젝트를 이전 상태로 되돌립니다".into(),
+                Lang::En => "an interrupted run left its journal (.skillrun/journal); the next run without --dry-run first puts the project back as it was".into(),
+            });
+        }
+        None
+    };
+    let options = crate::plan::Options { force: request.force, skip_existing: request.skip_existing };
+    let plan = crate::plan::plan(skill, &input, options, lang)?;
     if !observe(Stage::Planned { files: plan.files.len() }) {
         return Err(Error::Cancelled);
     }
@@ -95,9 +115,52 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
         backups = crate::apply::apply(&plan)?.backups;
     }
     let mut report = Report::new(skill, status, lang).with_plan(&plan, &backups);
-    report.notes = input.notes.clone();
+    report.notes = notes;
+    report.notes.extend(input.notes.iter().cloned());
     report.message = crate::report::message(&report);
     observe(Stage::Done);
     tracing::info!(skill = %skill.id(), status = ?report.status, files = report.files.len(), "run finished");
     Ok(report.scrub(&input.secrets))
+}
+
+/// A project path that cannot be used, as a field error in the request's language.
+fn project_error(error: &Error, lang: Lang) -> crate::input::FieldError {
+    let message = match (error, lang) {
+        (Error::NotADirectory { path }, Lang::Ko) => {
+            format!("{}은(는) 파일입니다. 프로젝트 디렉터리를 지정하세요", path.display())
+        }
+        (Error::ProjectMissing { path }, Lang::Ko) => format!(
+            "{}도 그 상위 디렉터리도 없습니다. 경로를 확인하거나 상위 디렉터리를 먼저 만드세요 (mkdir -p)",
+            path.display()
+        ),
+        (Error::NotWritable { path }, Lang::Ko) => {
+            format!("{}에 쓸 권한이 없습니다. 쓰기 권한을 주거나 다른 디렉터리를 지정하세요", path.display())
+        }
+        (Error::NotADirectory { path }, Lang::En) => {
+            format!("{} is a file; give the project's directory", path.display())
+        }
+        (Error::ProjectMissing { path }, Lang::En) => format!(
+            "neither {} nor its parent directory exists; check the path, or create the parent first (mkdir -p)",
+            path.display()
+        ),
+        (Error::NotWritable { path }, Lang::En) => {
+            format!("{} is not writable by this user; grant write permission or give another directory", path.display())
+        }
+        (other, _) => other.to_string(),
+    };
+    crate::input::FieldError { field: "/projectPath".into(), message }
+}
+
+fn recovered_note(recovered: &crate::journal::Recovered, lang: Lang) -> String {
+    use crate::journal::Recovered;
+    match (recovered, lang) {
+        (Recovered::RolledBack { files }, Lang::Ko) => {
+            format!("중단된 이전 실행을 되돌렸습니다 (파일 {files}개 복원). 그 다음에 이번 실행을 했습니다")
+        }
+        (Recovered::RolledBack { files }, Lang::En) => {
+            format!("an interrupted earlier run was rolled back first ({files} files put back as they were)")
+        }
+        (Recovered::CleanedUp, Lang::Ko) => "이전 실행이 남긴 저널을 정리했습니다".into(),
+        (Recovered::CleanedUp, Lang::En) => "removed the journal an earlier run left behind after it finished".into(),
+    }
 }

@@ -55,6 +55,8 @@ pub struct PlannedFile {
     pub backup: bool,
     /// Why a file is skipped or in conflict, in the request's language.
     pub reason: Option<String>,
+    /// The skill owns the whole file (a `render` step): its hash goes to the answers file.
+    pub owned: bool,
 }
 
 /// A follow-up command for the user.
@@ -80,12 +82,31 @@ impl Plan {
     }
 }
 
-/// Plans `skill` for `input` into the project named by the input's `projectPath`.
-pub fn plan(skill: &Skill, input: &ValidInput, force: bool, lang: Lang) -> Result<Plan> {
+/// How a plan treats files that already exist with other content.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Replace them, keeping a backup.
+    pub force: bool,
+    /// Leave them as they are and write the rest.
+    pub skip_existing: bool,
+}
+
+/// The project directory the input's `projectPath` names: absolute, symbolic links resolved as
+/// far as it exists. Refused when it is a file, or when neither it nor its parent exists.
+pub fn project_root(input: &ValidInput) -> Result<PathBuf> {
     let project = input.context.get("projectPath").and_then(Value::as_str).unwrap_or(".");
-    let root = resolve_root(Path::new(project))?;
+    resolve_root(Path::new(project))
+}
+
+/// Plans `skill` for `input` into the project named by the input's `projectPath`.
+pub fn plan(skill: &Skill, input: &ValidInput, options: Options, lang: Lang) -> Result<Plan> {
+    let root = project_root(input)?;
     let mut context = input.context.clone();
-    let mut planner = Planner { root: &root, files: Vec::new(), disk: BTreeMap::new(), lang, force };
+    let answers_path = crate::provenance::FILE;
+    let mut planner =
+        Planner { root: &root, files: Vec::new(), disk: BTreeMap::new(), lang, force: options.force, answers: None };
+    let answers = planner.disk(answers_path)?.1.as_deref().and_then(crate::provenance::Answers::parse);
+    planner.answers = answers.as_ref().and_then(|a| a.skill(skill.id())).cloned();
     for step in &skill.spec.steps {
         match step {
             Step::Render { path, template, if_exists, vars, when } if applies(when, &context) => {
@@ -137,6 +158,21 @@ pub fn plan(skill: &Skill, input: &ValidInput, force: bool, lang: Lang) -> Resul
             commands.push(PlannedCommand { run, about: command.about.as_ref().map(|a| a.get(lang).to_owned()) });
         }
     }
+    if options.skip_existing {
+        planner.skip_conflicts();
+    }
+    let owned: BTreeMap<String, String> = planner
+        .files
+        .iter()
+        .filter(|f| {
+            f.owned
+                && !f.secret
+                && matches!(f.action, FileAction::Created | FileAction::Updated | FileAction::Unchanged)
+        })
+        .map(|f| (f.path.clone(), crate::provenance::hash(&f.content)))
+        .collect();
+    let text = answers.unwrap_or_default().with_run(skill, input, owned).to_json();
+    planner.state_file(answers_path, text.into_bytes())?;
     let files = planner.files;
     Ok(Plan { root, files, commands })
 }
@@ -175,6 +211,8 @@ struct Planner<'a> {
     disk: BTreeMap<String, (PathBuf, Option<Vec<u8>>)>,
     lang: Lang,
     force: bool,
+    /// What the skill recorded of its previous run in this project.
+    answers: Option<crate::provenance::SkillAnswers>,
 }
 
 impl Planner<'_> {
@@ -215,7 +253,7 @@ impl Planner<'_> {
             return Ok(());
         }
         let (disk_path, existing) = self.disk(path)?.clone();
-        let backup = action == FileAction::Updated && reason.is_some();
+        let backup = self.force && action == FileAction::Updated && reason.is_some();
         self.files.push(PlannedFile {
             path: path.to_owned(),
             disk_path,
@@ -225,8 +263,37 @@ impl Planner<'_> {
             secret,
             backup,
             reason,
+            owned: false,
         });
         Ok(())
+    }
+
+    /// `--skip-existing`: every conflict becomes a file left as it is.
+    fn skip_conflicts(&mut self) {
+        let (en, ko) = ("skipped (--skip-existing)", "건너뜀 (--skip-existing)");
+        for f in self.files.iter_mut().filter(|f| f.action == FileAction::Conflict) {
+            f.action = FileAction::Skipped;
+            f.content = f.existing.clone().unwrap_or_default();
+            let why = f.reason.take().unwrap_or_default();
+            let tag = if self.lang == Lang::Ko { ko } else { en };
+            f.reason = Some(if why.is_empty() { tag.to_owned() } else { format!("{tag}: {why}") });
+        }
+    }
+
+    /// A file the runtime itself keeps in the project: always brought up to date, never a conflict.
+    fn state_file(&mut self, path: &str, content: Vec<u8>) -> Result<()> {
+        let action = match &self.disk(path)?.1 {
+            None => FileAction::Created,
+            Some(c) if *c == content => FileAction::Unchanged,
+            Some(_) => FileAction::Updated,
+        };
+        self.record(path, content, action, false, None)
+    }
+
+    /// Whether the file on disk is exactly what this skill wrote there last time (so the user
+    /// has not edited it, and a new version may replace it without asking).
+    fn written_by_skill(&self, path: &str, current: &[u8]) -> bool {
+        self.answers.as_ref().and_then(|a| a.files.get(path)).is_some_and(|h| *h == crate::provenance::hash(current))
     }
 
     /// A file the skill owns as a whole.
@@ -238,6 +305,13 @@ impl Planner<'_> {
             Some(_) if if_exists == IfExists::Keep => {
                 (FileAction::Skipped, Some(self.text("exists; kept as it is", "이미 있어 그대로 둡니다")))
             }
+            Some(c) if self.written_by_skill(path, c) => (
+                FileAction::Updated,
+                Some(self.text(
+                    "written by this skill and not edited since; updated",
+                    "이 스킬이 만든 뒤 수정되지 않은 파일이라 갱신합니다",
+                )),
+            ),
             Some(_) if self.force => (
                 FileAction::Updated,
                 Some(
@@ -252,11 +326,18 @@ impl Planner<'_> {
                 )),
             ),
         };
+        let ours = matches!(&current, Some(c) if self.written_by_skill(path, c)) && action == FileAction::Updated;
         let content = match current {
             Some(kept) if action == FileAction::Skipped => kept,
             _ => content,
         };
-        self.record(path, content, action, secret, reason)
+        self.record(path, content, action, secret, reason)?;
+        if let Some(f) = self.files.iter_mut().find(|f| f.path == path) {
+            f.owned = true;
+            // The skill's own unedited output is reproducible: it needs no backup.
+            f.backup &= !ours;
+        }
+        Ok(())
     }
 
     /// A file merged with what exists (`.gitignore`, requirements).
@@ -364,7 +445,9 @@ fn read_existing(disk: &Path, rel: &str) -> Result<Option<Vec<u8>>> {
     }
 }
 
-/// The project root as an absolute path, with symbolic links resolved as far as it exists.
+/// The project root as an absolute path with symbolic links resolved. It is a directory, or does
+/// not exist yet but its parent does (a new project is made there, as `mkdir` would, never a
+/// chain of missing directories: that is more likely a mistyped path).
 fn resolve_root(project: &Path) -> Result<PathBuf> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let home = std::env::var_os("HOME").map(PathBuf::from);
@@ -373,24 +456,50 @@ fn resolve_root(project: &Path) -> Result<PathBuf> {
         _ => project.to_path_buf(),
     };
     let absolute = cwd.join(&project);
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        rest.push(existing.file_name().map(ToOwned::to_owned).unwrap_or_default());
-        existing = existing.parent().unwrap_or(Path::new("/"));
-    }
-    let mut root = existing.canonicalize().map_err(|e| Error::io(existing, e))?;
-    if !root.is_dir() {
-        return Err(Error::NotADirectory { path: root });
-    }
-    for part in rest.iter().rev() {
-        if part == ".." {
-            root.pop();
-        } else if !part.is_empty() && part != "." {
-            root.push(part);
+    let missing =
+        |e: &std::io::Error| matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory);
+    match std::fs::metadata(&absolute) {
+        Ok(meta) if meta.is_dir() => absolute.canonicalize().map_err(|e| Error::io(&absolute, e)),
+        Ok(_) => Err(Error::NotADirectory { path: absolute }),
+        Err(e) if missing(&e) => {
+            let (Some(parent), Some(name)) = (absolute.parent(), absolute.file_name()) else {
+                return Err(Error::ProjectMissing { path: absolute });
+            };
+            if name == ".." || name == "." {
+                return Err(Error::ProjectMissing { path: absolute });
+            }
+            match std::fs::metadata(parent) {
+                Ok(meta) if meta.is_dir() => Ok(parent.canonicalize().map_err(|e| Error::io(parent, e))?.join(name)),
+                Ok(_) => Err(Error::NotADirectory { path: parent.to_path_buf() }),
+                Err(e) if missing(&e) => Err(Error::ProjectMissing { path: absolute }),
+                Err(e) => Err(Error::io(parent, e)),
+            }
         }
+        Err(e) => Err(Error::io(&absolute, e)),
     }
-    Ok(root)
+}
+
+/// Whether this process may create and replace files in `dir`.
+pub fn writable(dir: &Path) -> bool {
+    access(dir, true)
+}
+
+/// Whether this process may write `path` (a directory: and enter it), as the kernel decides:
+/// permissions, read-only mounts, immutable attributes.
+pub fn access(path: &Path, dir: bool) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return false };
+        let mode = if dir { libc::W_OK | libc::X_OK } else { libc::W_OK };
+        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+        unsafe { libc::access(c.as_ptr(), mode) == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        std::fs::metadata(path).is_ok_and(|m| !m.permissions().readonly())
+    }
 }
 
 /// Where `rel` lands on disk, refused unless it stays inside `root` once symbolic links are

@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod e2e;
+mod faults;
 mod mcp;
 mod safety;
 mod skills_dir;

@@ -60,15 +60,17 @@ fn a_full_disk_part_way_leaves_the_project_as_it_was() {
 }
 
 #[test]
-fn a_read_only_file_system_leaves_the_project_as_it_was() {
+fn a_read_only_file_system_is_refused_before_anything_is_written() {
     let t = Test::new();
     let Some(mount) = Mount::tmpfs(&t.project(), "size=4m") else { return };
     user_files(&t);
     mount.remount("ro");
     let before = t.snapshot();
     let ran = t.database_setup("sqlite:///./app.db", &[]);
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
-    assert!(ran.json()["message"].as_str().unwrap().contains("Read-only file system"), "{}", ran.stdout);
+    assert_eq!(ran.code, 2, "{}", ran.stdout);
+    let error = &ran.json()["errors"][0];
+    assert_eq!(error["field"], "/projectPath", "{}", ran.stdout);
+    assert!(error["message"].as_str().unwrap().contains("is not writable"), "{}", ran.stdout);
     assert_eq!(t.snapshot(), before);
 }
 

@@ -20,7 +20,7 @@ use crate::{Error, Request};
 pub const MATCH_TOOL: &str = "match_skill";
 
 /// Run options a skill tool accepts beside the skill's input; removed before validation.
-const RUN_OPTIONS: [&str; 3] = ["dryRun", "force", "lang"];
+const RUN_OPTIONS: [&str; 4] = ["dryRun", "force", "skipExisting", "lang"];
 
 /// What a tool name stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +86,10 @@ fn skill_tool(name: &str, skill: &Skill) -> (Tool, Vec<&'static str>) {
                 json!({"type": "boolean", "default": false, "description": "Replace existing files that differ from what the skill generates; each replaced file is backed up under .skillrun/backups/. Without it a differing file is a conflict and nothing is written."}),
             ),
             (
+                "skipExisting",
+                json!({"type": "boolean", "default": false, "description": "Write the files that are new or unchanged by the user, and leave every file that would be a conflict as it is (reported as skipped). Cannot be combined with force."}),
+            ),
+            (
                 "lang",
                 json!({"type": "string", "enum": ["ko", "en"], "description": "Language of the report's message and errors (default en)."}),
             ),
@@ -101,7 +105,7 @@ fn skill_tool(name: &str, skill: &Skill) -> (Tool, Vec<&'static str>) {
     let e = &skill.entry;
     let quote = |phrases: &[String]| phrases.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ");
     let description = format!(
-        "{}\n{}\nUse it when the user asks e.g. {} / {}.\nIt writes files into the project: dryRun: true previews without writing. An existing file that differs is a conflict (isError, nothing written) unless force: true, which replaces it and keeps a backup under .skillrun/backups/. Running it again with the same input changes nothing. Missing inputs? Call {MATCH_TOOL} with the user's words.",
+        "{}\n{}\nUse it when the user asks e.g. {} / {}.\nIt writes files into the project: dryRun: true previews without writing. An existing file that differs is a conflict (isError, nothing written) unless force: true, which replaces it and keeps a backup under .skillrun/backups/, or skipExisting: true, which leaves it and writes the rest. A file the skill wrote earlier and nobody edited since (hashes in .skillrun/answers.json) is updated without asking. Running it again with the same input changes nothing. Missing inputs? Call {MATCH_TOOL} with the user's words.",
         e.description.en,
         e.description.ko,
         quote(&e.triggers.ko),
@@ -191,6 +195,13 @@ pub fn request(
     };
     let dry_run = flag(RUN_OPTIONS[0], &mut input);
     let force = flag(RUN_OPTIONS[1], &mut input);
+    let skip_existing = flag(RUN_OPTIONS[2], &mut input);
+    if force && skip_existing {
+        errors.push(FieldError {
+            field: "/skipExisting".into(),
+            message: "skipExisting and force cannot both be true: choose to keep or to replace differing files".into(),
+        });
+    }
     let lang = match options.contains(&"lang").then(|| input.remove("lang")).flatten() {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if Lang::parse(&s).is_some() => Lang::parse(&s),
@@ -202,7 +213,7 @@ pub fn request(
     if !errors.is_empty() {
         return Err((lang, errors));
     }
-    Ok(Request { dry_run, force, lang, ..Request::new(id, Value::Object(input)) })
+    Ok(Request { dry_run, force, skip_existing, lang, ..Request::new(id, Value::Object(input)) })
 }
 
 /// A report as a tool result: a readable summary and the report's JSON as text, the report as

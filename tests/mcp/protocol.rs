@@ -60,7 +60,7 @@ fn each_skill_is_a_tool_with_its_own_schema_plus_the_run_options() {
     let tool = &tools[0];
     let skill_schema = Test::new().args(["schema", "database-setup"]).run().code(0).json();
     let mut input_schema = tool["inputSchema"].clone();
-    for option in ["dryRun", "force", "lang"] {
+    for option in ["dryRun", "force", "skipExisting", "lang"] {
         assert!(input_schema["properties"][option]["description"].is_string(), "{option}");
         input_schema["properties"].as_object_mut().unwrap().remove(option);
     }

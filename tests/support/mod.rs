@@ -81,7 +81,7 @@ impl Test {
     }
     /// The binary with `args`, in the temp dir, with an environment that does not leak the
     /// caller's skill set, language or log settings, plus the test's own variables.
-    fn command<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(&self, args: I) -> Command {
+    pub fn command<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(&self, args: I) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.args(args)
             .current_dir(self.dir.path())

@@ -1,0 +1,108 @@
+//! Answers and provenance: `.skillrun/answers.json`, one small file per project that records, for
+//! each skill run there, the skill's version, its normalized input without secrets, and a hash of
+//! every file the skill owns as a whole. A later run compares a file on disk with its hash: equal
+//! means the user has not edited the skill's output, so a new version replaces it without asking;
+//! different means the user's edits are there, and it is a conflict. Meant to be committed (like
+//! copier's `.copier-answers.yml`): it never holds a password, nor a hash of a file that does.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::Digest;
+
+use crate::input::ValidInput;
+use crate::registry::Skill;
+
+/// Where the answers live, relative to the project.
+pub const FILE: &str = ".skillrun/answers.json";
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Answers {
+    /// Format version of this file.
+    #[serde(default = "format_version")]
+    pub skillrun: u32,
+    /// By skill id.
+    #[serde(default)]
+    pub skills: BTreeMap<String, SkillAnswers>,
+}
+
+/// What one skill recorded of its latest run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SkillAnswers {
+    pub version: String,
+    /// The input as the skill used it, normalized (defaults applied, URLs rewritten), secrets
+    /// replaced by `***`; without `projectPath`, which is where this file lives.
+    pub input: Map<String, Value>,
+    /// `sha256:<hex>` of each file the skill owns, by project-relative path.
+    pub files: BTreeMap<String, String>,
+}
+
+fn format_version() -> u32 {
+    1
+}
+
+impl Answers {
+    /// Reads the file; `None` when it is not a valid answers file (it is then rewritten).
+    pub fn parse(bytes: &[u8]) -> Option<Answers> {
+        serde_json::from_slice(bytes).ok()
+    }
+
+    pub fn skill(&self, id: &str) -> Option<&SkillAnswers> {
+        self.skills.get(id)
+    }
+
+    /// These answers with `skill`'s entry replaced by this run's. Hashes of files this run did
+    /// not write (skipped ones) are kept from the previous entry.
+    pub fn with_run(mut self, skill: &Skill, input: &ValidInput, files: BTreeMap<String, String>) -> Self {
+        let properties = skill.input_schema.get("properties").and_then(Value::as_object);
+        let mut recorded = Map::new();
+        for name in properties.into_iter().flat_map(|p| p.keys()) {
+            if name == "projectPath" {
+                continue;
+            }
+            if let Some(value) = input.context.get(name) {
+                recorded.insert(name.clone(), scrub(value.clone(), &input.secrets));
+            }
+        }
+        let mut merged = self.skills.remove(skill.id()).map(|a| a.files).unwrap_or_default();
+        merged.extend(files);
+        self.skillrun = format_version();
+        self.skills.insert(
+            skill.id().to_owned(),
+            SkillAnswers { version: skill.entry.version.clone(), input: recorded, files: merged },
+        );
+        self
+    }
+
+    /// Stable text: sorted keys, no timestamp, so a re-run leaves the file unchanged.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("answers serialize");
+        text.push('\n');
+        text
+    }
+}
+
+/// `sha256:<hex>` of `bytes`.
+pub fn hash(bytes: &[u8]) -> String {
+    let digest = sha2::Sha256::digest(bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+fn scrub(value: Value, secrets: &[String]) -> Value {
+    match value {
+        Value::String(mut s) => {
+            for secret in secrets.iter().filter(|s| !s.is_empty()) {
+                if s.contains(secret.as_str()) {
+                    s = s.replace(secret.as_str(), "***");
+                }
+            }
+            Value::String(s)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| scrub(v, secrets)).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, scrub(v, secrets))).collect()),
+        other => other,
+    }
+}
