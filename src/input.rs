@@ -191,13 +191,19 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
                 "must not be empty".to_owned()
             }
         }
-        K::Pattern { pattern } => {
+        K::MaxLength { limit } => {
             if ko {
-                format!("형식이 맞지 않습니다 (패턴 {pattern})")
+                format!("{limit}자보다 깁니다")
             } else {
-                format!("does not match the expected form ({pattern})")
+                format!("is longer than {limit} characters")
             }
         }
+        // The schema may say in words what its pattern means (`x-errors.pattern`).
+        K::Pattern { pattern } => match skill.error_text(field.trim_start_matches('/'), "pattern", lang) {
+            Some(text) => text,
+            None if ko => format!("형식이 맞지 않습니다 (패턴 {pattern})"),
+            None => format!("does not match the expected form ({pattern})"),
+        },
         _ => error.masked().to_string(),
     };
     let hint = skill.hint(field.trim_start_matches('/'), lang);

@@ -161,6 +161,11 @@ impl Skill {
     pub fn hint(&self, field: &str, lang: Lang) -> Option<&str> {
         self.input_schema.get("properties")?.get(field)?.get("x-hint")?.get(lang.code())?.as_str()
     }
+    /// The schema's own words for a failed keyword of a field (`x-errors.<keyword>.<lang>`).
+    pub fn error_text(&self, field: &str, keyword: &str, lang: Lang) -> Option<String> {
+        let text = self.input_schema.get("properties")?.get(field)?.get("x-errors")?.get(keyword)?.get(lang.code())?;
+        text.as_str().map(str::to_owned)
+    }
     /// Required input fields that have no default: what a chat front end must ask for.
     pub fn required_inputs(&self) -> Vec<String> {
         let props = self.input_schema.get("properties");
@@ -249,6 +254,26 @@ impl Registry {
     }
 }
 
+/// Every step writes inside the project: a relative path without `..`. Said plainly here, as the
+/// schema's own failure would only say that no kind of step matched.
+fn check_step_paths(spec_path: &str, spec: &Value) -> Result<()> {
+    let steps = spec.get("steps").and_then(Value::as_array).into_iter().flatten();
+    for (i, path) in steps.enumerate().filter_map(|(i, s)| Some((i, s.get("path")?.as_str()?))) {
+        let p = std::path::Path::new(path);
+        if path.is_empty()
+            || p.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
+        {
+            return Err(Error::registry(
+                spec_path,
+                format!(
+                    "at `/steps/{i}/path`: `{path}` must be a relative path that stays inside the project (no `..`, no leading `/`)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn load_skill(entry: ManifestEntry, files: &Files) -> Result<Skill> {
     let dir = entry.dir.trim_end_matches('/').to_owned();
     let file = |rel: &str| -> Result<&Vec<u8>> {
@@ -262,6 +287,7 @@ fn load_skill(entry: ManifestEntry, files: &Files) -> Result<Skill> {
 
     let spec_path = format!("{dir}/skill.json");
     let spec_json: Value = parse_json(&spec_path, file(&spec_path)?)?;
+    check_step_paths(&spec_path, &spec_json)?;
     check_against(&spec_path, SKILL_SCHEMA, &spec_json)?;
     let spec: SkillSpec = serde_json::from_value(spec_json).map_err(|e| Error::registry(&spec_path, e.to_string()))?;
 

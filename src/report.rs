@@ -87,8 +87,11 @@ impl Report {
                 action: f.action,
                 reason: f.reason.clone(),
                 backup: backups.iter().find(|(p, _)| *p == f.path).map(|(_, b)| b.clone()),
-                diff: (f.action == FileAction::Conflict
-                    && !f.secret
+                // A conflict always says what differs; a dry run also shows each update.
+                diff: (matches!(
+                    (f.action, self.status),
+                    (FileAction::Conflict, _) | (FileAction::Updated, Status::DryRun)
+                ) && !f.secret
                     && f.existing.as_deref() != Some(f.content.as_slice()))
                 .then(|| diff(f.existing.as_deref().unwrap_or_default(), &f.content, &f.path)),
             })

@@ -325,10 +325,9 @@ fn walk(root: &Path, dir: &Path, out: &mut Snapshot) {
         let path = item.path();
         let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
         // Backups are named by the time of the run.
-        let rel = regex::Regex::new(r"^\.skillrun/backups/[0-9-]+")
-            .unwrap()
-            .replace(&rel, ".skillrun/backups/STAMP")
-            .into_owned();
+        static STAMP: std::sync::LazyLock<regex::Regex> =
+            std::sync::LazyLock::new(|| regex::Regex::new(r"^\.skillrun/backups/[0-9-]+").unwrap());
+        let rel = STAMP.replace(&rel, ".skillrun/backups/STAMP").into_owned();
         let meta = std::fs::symlink_metadata(&path).unwrap();
         let mode = format!(" {:o}", meta.permissions().mode() & 0o7777);
         if meta.is_dir() {

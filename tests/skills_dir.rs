@@ -9,7 +9,7 @@ fn write(root: &std::path::Path, rel: &str, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-fn greeting_skill(root: &std::path::Path) {
+pub(crate) fn greeting_skill(root: &std::path::Path) {
     write(
         root,
         "manifest.json",
@@ -79,4 +79,41 @@ fn a_broken_skill_set_is_refused_with_the_reason() {
     );
     let ran = Test::new().args(["--skills-dir", skills.to_str().unwrap(), "list"]).run().code(1);
     assert!(ran.stderr.contains("skill.json"), "{}", ran.stderr);
+}
+
+/// A skill whose step writes to `target` (relative to the project).
+fn escaping_skill(root: &std::path::Path, target: &str) {
+    greeting_skill(root);
+    let steps = serde_json::json!({"steps": [
+        {"kind": "render", "path": "hello.txt", "template": "templates/hello.txt.tera"},
+        {"kind": "render", "path": target, "template": "templates/hello.txt.tera"}
+    ]});
+    write(root, "skills/greeting-file/skill.json", &steps.to_string());
+}
+
+#[test]
+fn a_skill_cannot_write_outside_the_project() {
+    let t = Test::new();
+    let outside = t.dir.path().join("outside.txt");
+    let targets = [
+        "../outside.txt".to_owned(),
+        "sub/../../outside.txt".to_owned(),
+        outside.display().to_string(),
+        "./../outside.txt".to_owned(),
+    ];
+    for (i, target) in targets.iter().enumerate() {
+        let skills = t.dir.path().join(format!("skills-{i}"));
+        escaping_skill(&skills, target);
+        let project = t.dir.path().join(format!("project-{i}"));
+        std::fs::create_dir(&project).unwrap();
+        let input = serde_json::json!({"projectPath": project, "name": "Ada"}).to_string();
+        let ran = Test::new()
+            .args(["--skills-dir", skills.to_str().unwrap(), "run", "greeting-file", "--json", "--input", &input])
+            .run();
+        assert_ne!(ran.code, 0, "{target}: {}", ran.stdout);
+        let said = format!("{}{}", ran.stdout, ran.stderr);
+        assert!(said.contains("inside the project"), "{target}: {said}");
+        assert!(!outside.exists(), "{target}: wrote outside the project");
+        assert_eq!(std::fs::read_dir(&project).unwrap().count(), 0, "{target}: nothing is written at all");
+    }
 }

@@ -1,0 +1,239 @@
+//! Secrets: passwords that need care in a URL (`@ % : /`, spaces, quotes, template syntax,
+//! non-ASCII) reach a real PostgreSQL login through the generated settings, given raw or
+//! percent-encoded; and no password appears in any generated file but `.env`, in the report, in
+//! the answers file, or in a log line at any level, even when the input is refused.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::support::{Test, ci, skip_unless_ci};
+
+/// A group whose members PostgreSQL must check by password (scram-sha-256), whatever the
+/// server's other rules say: the machine's server trusts every local login otherwise.
+const GROUP: &str = "skillrun_password_auth";
+
+const PASSWORDS: [&str; 11] = [
+    "p@ss:w/rd",
+    "100%sure",
+    "with space",
+    "pässwörd",
+    "비밀번호123",
+    "q'uo\"te\\",
+    "{{ 7*7 }}{% raw %}",
+    "${HOME}x$(id)`id`",
+    "a#b?c&d=e;f",
+    "%41%2F",
+    "tab%09 and newline%0A",
+];
+
+fn psql(sql: &str, vars: &[(&str, &str)]) -> Result<String, String> {
+    let mut cmd = Command::new("psql");
+    cmd.args(["-X", "-q", "-At", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1"]);
+    for (k, v) in vars {
+        cmd.arg("-v").arg(format!("{k}={v}"));
+    }
+    cmd.env("PGCONNECT_TIMEOUT", "5").env_remove("PGPASSWORD");
+    let mut child =
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| e.to_string())?;
+    child.stdin.take().unwrap().write_all(sql.as_bytes()).unwrap();
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Makes members of [`GROUP`] log in with a checked password: a pg_hba.conf rule ahead of the
+/// others (added once, idempotent), and a reload.
+fn require_password_auth() -> Result<(), String> {
+    let hba = psql("SHOW hba_file;", &[])?;
+    let text = std::fs::read_to_string(&hba).map_err(|e| format!("{hba}: {e}"))?;
+    let rule = format!("host all +{GROUP} 127.0.0.1/32 scram-sha-256");
+    if !text.lines().any(|l| l.trim() == rule) {
+        std::fs::write(&hba, format!("# skillrun tests: members of {GROUP} must give their password\n{rule}\n{text}"))
+            .map_err(|e| format!("{hba}: {e}"))?;
+    }
+    psql(
+        &format!(
+            "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{GROUP}') THEN CREATE ROLE {GROUP} NOLOGIN; END IF; END$$; SELECT pg_reload_conf();"
+        ),
+        &[],
+    )?;
+    Ok(())
+}
+
+/// `%XX` in a raw URL is read as an escape, so a password holding one is only given encoded.
+fn has_escape(password: &str) -> bool {
+    regex::Regex::new("%[0-9A-Fa-f]{2}").unwrap().is_match(password)
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && u8::from_str_radix(&s[i + 1..i + 3], 16).is_ok() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn passwords_that_need_care_log_in_to_postgresql_through_the_generated_settings() {
+    if let Err(why) = psql("SELECT 1;", &[]) {
+        skip_unless_ci("secrets: PostgreSQL login", &format!("PostgreSQL at 127.0.0.1:5432 is unreachable ({why})"));
+        return;
+    }
+    require_password_auth().unwrap_or_else(|e| panic!("cannot make PostgreSQL check passwords: {e}"));
+    let venv = match crate::support::venv("e2e-sa21") {
+        Ok(v) => v,
+        Err(why) => {
+            skip_unless_ci("secrets: PostgreSQL login", &why);
+            return;
+        }
+    };
+    let python = venv.join("bin/python");
+    let checker = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/secrets/check_login.py");
+    let mut checked = 0;
+    for (i, given) in PASSWORDS.iter().enumerate() {
+        // The password as PostgreSQL stores it: what the URL means once decoded.
+        let password = if has_escape(given) { decode(given) } else { (*given).to_owned() };
+        let role = format!("skillrun_pw_{}_{i}", std::process::id());
+        psql(&format!("CREATE ROLE {role} LOGIN PASSWORD :'pw' IN ROLE {GROUP};"), &[("pw", &password)])
+            .unwrap_or_else(|e| panic!("create role: {e}"));
+        let forms: Vec<String> =
+            if has_escape(given) { vec![given.to_string()] } else { vec![given.to_string(), encode(given)] };
+        for form in forms {
+            let t = Test::new().env("RUST_LOG", "trace");
+            // A project path that itself holds quotes, template syntax and non-ASCII.
+            let project = t.dir.path().join(format!("p {i} \"q'{{{{x}}}} 한"));
+            std::fs::create_dir(&project).unwrap();
+            std::fs::write(
+                project.join("pyproject.toml"),
+                "[project]\nname = \"api\"\nversion = \"0.1.0\"\ndependencies = []\n",
+            )
+            .unwrap();
+            let url = format!("postgresql://{role}:{form}@127.0.0.1:5432/test");
+            let input = serde_json::json!({"projectPath": project, "databaseUrl": url}).to_string();
+            let ran =
+                crate::support::run_command(t.command(["run", "database-setup", "--json", "--input", &input]), None);
+            assert_eq!(ran.code, 0, "password #{i}: {}", ran.stderr);
+            assert_no_secret(
+                &[&password, &form, &encode(&password)],
+                &project,
+                &ran.stdout,
+                &ran.stderr,
+                &format!("password #{i}"),
+            );
+            let out = Command::new(&python)
+                .arg(checker)
+                .arg(&project)
+                .arg(&role)
+                .env("SKILLRUN_TEST_PASSWORD", &password)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "ok",
+                "password #{i} ({}): {}{}",
+                if form == *given { "raw" } else { "encoded" },
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            checked += 1;
+        }
+        let _ = psql(&format!("DROP ROLE IF EXISTS {role};"), &[]);
+    }
+    eprintln!("secrets: {checked} logins through generated settings");
+    assert!(ci() || checked > 0);
+}
+
+/// Every file of the project but `.env`, and the run's stdout and stderr, are free of every form
+/// of the password.
+#[track_caller]
+fn assert_no_secret(forms: &[&str], project: &std::path::Path, stdout: &str, stderr: &str, what: &str) {
+    let mut files = Vec::new();
+    walk(project, &mut files);
+    assert!(files.iter().any(|(p, _)| p.ends_with(".skillrun/answers.json")), "{what}: an answers file is written");
+    for form in forms.iter().filter(|f| f.len() >= 3) {
+        for (path, bytes) in &files {
+            if path.ends_with("/.env") {
+                continue;
+            }
+            assert!(!String::from_utf8_lossy(bytes).contains(form), "{what}: the password is in {path}");
+        }
+        assert!(!stdout.contains(form), "{what}: the password is in the report");
+        assert!(!stderr.contains(form), "{what}: the password is in the log");
+    }
+    assert!(
+        stderr.contains("TRACE") || stderr.contains("DEBUG") || stderr.contains("INFO"),
+        "{what}: logs were captured"
+    );
+}
+
+fn walk(dir: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
+    for item in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = item.path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else {
+            out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+}
+
+#[test]
+fn a_refused_url_never_shows_its_password() {
+    for (url, field) in [
+        ("postgresql://app:Sup3r-S3cret@localhost:99999/app", "/databaseUrl"),
+        ("mysql://app:Sup3r-S3cret@localhost:3306", "/databaseUrl"),
+        ("sqlite://app:Sup3r-S3cret@host/app.db", "/databaseUrl"),
+    ] {
+        let t = Test::new().env("RUST_LOG", "trace");
+        let ran = t.database_setup(url, &[]);
+        assert_eq!(ran.code, 2, "{url}: {}", ran.stdout);
+        assert_eq!(ran.json()["errors"][0]["field"], field, "{}", ran.stdout);
+        assert!(
+            !ran.stdout.contains("Sup3r-S3cret") && !ran.stderr.contains("Sup3r-S3cret"),
+            "{url}: {}{}",
+            ran.stdout,
+            ran.stderr
+        );
+    }
+}
+
+#[test]
+fn control_characters_and_overlong_values_are_refused_with_the_field_named() {
+    let long = format!("sqlite:///./{}.db", "a".repeat(3000));
+    for (path, url, field, words) in [
+        ("p", "sqlite:///./a\nb.db", "/databaseUrl", "control characters"),
+        ("p", "postgresql://u:pw\u{1b}[2J@h/db", "/databaseUrl", "control characters"),
+        ("p\nq", "sqlite:///./app.db", "/projectPath", "control characters"),
+        ("p", long.as_str(), "/databaseUrl", "longer than 2048 characters"),
+    ] {
+        let t = Test::new();
+        let input = serde_json::json!({"projectPath": t.dir.path().join(path), "databaseUrl": url}).to_string();
+        let ran = t.args(["run", "database-setup", "--json", "--input", &input]).run();
+        assert_eq!(ran.code, 2, "{}", ran.stdout);
+        let error = &ran.json()["errors"][0];
+        assert_eq!(error["field"], field, "{}", ran.stdout);
+        assert!(error["message"].as_str().unwrap().contains(words), "{}", ran.stdout);
+    }
+}
