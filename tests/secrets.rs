@@ -85,7 +85,7 @@ fn decode(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && u8::from_str_radix(&s[i + 1..i + 3], 16).is_ok() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() && u8::from_str_radix(&s[i + 1..i + 3], 16).is_ok() {
             out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
             i += 3;
         } else {
