@@ -62,6 +62,8 @@ pub fn apply(plan: &Plan) -> Result<Applied> {
         return Ok(applied);
     }
     let rolled_back = |e: Error| Error::RolledBack { source: Box::new(e) };
+    // Ctrl-C or a polite kill waits until the project is consistent again, then takes effect.
+    let _deferred = DeferSignals::new();
     let mut tx = Transaction::begin(&plan.root, &writes).map_err(rolled_back)?;
     match tx.run(&writes) {
         Ok(()) => {
@@ -71,6 +73,46 @@ pub fn apply(plan: &Plan) -> Result<Applied> {
         Err(e) => {
             tx.roll_back();
             Err(rolled_back(e))
+        }
+    }
+}
+
+/// Holds SIGINT, SIGTERM, SIGHUP and SIGQUIT back from this thread while it lives: a signal that
+/// comes during an apply is delivered once the apply has committed or rolled back, so it never
+/// leaves a project half-written (SIGKILL cannot be held; the journal covers it).
+struct DeferSignals {
+    #[cfg(unix)]
+    old: libc::sigset_t,
+}
+
+impl DeferSignals {
+    #[cfg(unix)]
+    fn new() -> Self {
+        // SAFETY: plain sigset manipulation on values owned here; pthread_sigmask only changes
+        // this thread's mask.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+                libc::sigaddset(&mut set, signal);
+            }
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            DeferSignals { old }
+        }
+    }
+    #[cfg(not(unix))]
+    fn new() -> Self {
+        DeferSignals {}
+    }
+}
+
+#[cfg(unix)]
+impl Drop for DeferSignals {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved in `new`.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut());
         }
     }
 }

@@ -73,6 +73,22 @@ const SECRET_QUERY_KEYS: [&str; 5] = ["password", "passwd", "pwd", "secret", "to
 
 /// Derives the async URL from `url`; `db_type` is the kind the user named, if any.
 pub fn derive(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Result<Derived, UrlError> {
+    let derived = derive_url(spec, url, db_type, lang)?;
+    // `.env` readers (python-dotenv, compose) expand `${NAME}` even inside quotes; a password is
+    // percent-encoded, so only a database name, path or query can still hold one.
+    if derived.url.contains("${") {
+        return Err(UrlError {
+            field: format!("/{}", spec.url_field),
+            message: match lang {
+                Lang::Ko => "`${`가 들어 있습니다. .env를 읽는 도구가 변수로 바꿔 버리니 데이터베이스 이름·경로·쿼리에서 빼거나 `$`를 `%24`로 쓰세요".into(),
+                Lang::En => "holds `${`, which .env readers expand as a variable; remove it from the database name, path or query, or write `$` as `%24`".into(),
+            },
+        });
+    }
+    Ok(derived)
+}
+
+fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Result<Derived, UrlError> {
     let ko = lang == Lang::Ko;
     let url_err = |en: String, ko_text: String| UrlError {
         field: format!("/{}", spec.url_field),

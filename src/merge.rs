@@ -38,13 +38,40 @@ pub fn env_file(current: Option<&str>, values: &BTreeMap<String, String>, force:
     EnvMerge { text, conflicts, replaced }
 }
 
-/// Values are single-quoted when they hold anything a dotenv reader would interpret.
+/// Values are single-quoted when they hold anything a dotenv reader would interpret; inside,
+/// a backslash and a quote are escaped (python-dotenv's single-quote escapes), so no value can
+/// end the quotes early.
 fn quote_env(value: &str) -> String {
     if value.chars().all(|c| c.is_ascii_alphanumeric() || "+-._~:/@?=&%,[]".contains(c)) {
         value.to_owned()
     } else {
-        format!("'{}'", value.replace('\'', "\\'"))
+        format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
     }
+}
+
+/// A quoted dotenv value's escapes undone, as python-dotenv reads them.
+fn unescape_env(inner: &str, quote: char) -> String {
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match (quote, chars.next()) {
+            ('\'', Some(e @ ('\\' | '\''))) => out.push(e),
+            ('"', Some(e @ ('\\' | '\'' | '"'))) => out.push(e),
+            ('"', Some('n')) => out.push('\n'),
+            ('"', Some('t')) => out.push('\t'),
+            ('"', Some('r')) => out.push('\r'),
+            (_, Some(other)) => {
+                out.push('\\');
+                out.push(other);
+            }
+            (_, None) => out.push('\\'),
+        }
+    }
+    out
 }
 
 fn env_key(line: &str) -> Option<&str> {
@@ -60,7 +87,7 @@ fn env_value(line: &str) -> Option<String> {
     let value = value.trim();
     for q in ['\'', '"'] {
         if value.len() >= 2 && value.starts_with(q) && value.ends_with(q) {
-            return Some(value[1..value.len() - 1].to_owned());
+            return Some(unescape_env(&value[1..value.len() - 1], q));
         }
     }
     Some(value.split(" #").next().unwrap_or(value).trim().to_owned())

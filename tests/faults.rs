@@ -176,6 +176,30 @@ fn random_sigkills_during_apply_leave_the_project_as_it_was_or_complete() {
 }
 
 #[test]
+fn ctrl_c_or_sigterm_during_an_apply_takes_effect_once_it_is_complete() {
+    let scenario = Scenario::new();
+    let mut during = 0;
+    for (i, signal) in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP].into_iter().cycle().take(12).enumerate() {
+        let project = scenario.copy();
+        let journal = project.path().join(".skillrun/journal");
+        let mut child = command(project.path()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        while child.try_wait().unwrap().is_none() && !journal.exists() {}
+        std::thread::sleep(std::time::Duration::from_micros(500 * i as u64));
+        let sent_during = journal.exists();
+        // SAFETY: kill(2) on a child we spawned and have not reaped.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let status = child.wait().unwrap();
+        if status.signal() == Some(signal) && sent_during {
+            during += 1;
+        }
+        // No recovery needed: the apply finished before the signal ended the process.
+        assert!(!journal.exists(), "signal {signal}: a journal was left");
+        assert_eq!(snapshot(project.path()), scenario.complete, "signal {signal} after {i} half-ms");
+    }
+    eprintln!("faults: 12 signals, {during} sent while the journal was on disk");
+}
+
+#[test]
 fn a_file_size_limit_part_way_is_rolled_back() {
     let t = Test::new();
     std::fs::create_dir_all(t.project()).unwrap();

@@ -237,3 +237,47 @@ fn control_characters_and_overlong_values_are_refused_with_the_field_named() {
         assert!(error["message"].as_str().unwrap().contains(words), "{}", ran.stdout);
     }
 }
+
+/// Quotes, backslashes, `#`, `$`, spaces and template syntax anywhere in a URL stay inside the
+/// `.env` value: the generated settings read back exactly the URL the skill derived, and a re-run
+/// finds the file unchanged. `${` is refused (dotenv readers expand it even inside quotes).
+#[test]
+fn hostile_characters_in_a_url_stay_inside_the_env_value() {
+    let venv = match crate::support::venv("e2e-sa21") {
+        Ok(v) => v,
+        Err(why) => {
+            skip_unless_ci("secrets: .env round trip", &why);
+            return;
+        }
+    };
+    let cases = [
+        ("sqlite:///./x\\", "sqlite+aiosqlite:///./x\\"),
+        ("sqlite:///./a\\b'c\".db", "sqlite+aiosqlite:///./a\\b'c\".db"),
+        ("sqlite:///./{{ 7*7 }} {% raw %}#x.db", "sqlite+aiosqlite:///./{{ 7*7 }} {% raw %}#x.db"),
+        ("sqlite:///./$HOME $(id) `id`.db", "sqlite+aiosqlite:///./$HOME $(id) `id`.db"),
+        (
+            "postgresql://u@localhost/db?application_name=a'b\"c#d\\",
+            "postgresql+asyncpg://u@localhost/db?application_name=a'b\"c#d\\",
+        ),
+        ("postgres://u@localhost/d\"b' x", "postgresql+asyncpg://u@localhost/d\"b' x"),
+    ];
+    for (url, expected) in cases {
+        let t = Test::new();
+        std::fs::create_dir(t.project()).unwrap();
+        t.database_setup(url, &[]).code(0);
+        let out = Command::new(venv.join("bin/python"))
+            .args(["-c", "import json; from app.core.config import settings; print(json.dumps(settings.database_url))"])
+            .current_dir(t.project())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{url}: {}", String::from_utf8_lossy(&out.stderr));
+        let read: String = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(read, expected, "{url}: .env holds {:?}", t.read(".env"));
+        let again = t.database_setup(url, &[]).code(0).json();
+        assert!(again["files"].as_array().unwrap().iter().all(|f| f["action"] == "unchanged"), "{url}: {again}");
+    }
+    let t = Test::new();
+    let ran = t.database_setup("sqlite:///./${HOME}.db", &[]).code(2);
+    assert_eq!(ran.json()["errors"][0]["field"], "/databaseUrl");
+    assert!(ran.json()["errors"][0]["message"].as_str().unwrap().contains("`${`"), "{}", ran.stdout);
+}

@@ -1,5 +1,5 @@
 //! Every way a write can fail leaves the project exactly as it was: a full disk, a read-only
-//! file system, a directory the user may not write, another run holding the project. These use
+//! file system, a directory the user may not write (another run holding the project: `faults.rs`). These use
 //! real failures (a small tmpfs, a read-only remount, an unprivileged user), not injected ones;
 //! they need root, and say SKIP loudly where the machine does not allow them.
 
@@ -110,19 +110,4 @@ fn a_directory_the_user_may_not_write_leaves_the_project_as_it_was() {
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Permission denied"));
     assert_eq!(t.snapshot(), before);
-}
-
-#[test]
-fn another_run_holding_the_project_stops_this_one_before_it_writes() {
-    let t = Test::new();
-    user_files(&t);
-    let before = t.snapshot();
-    let held = std::fs::File::open(t.project()).unwrap();
-    held.lock().unwrap();
-    let ran = t.database_setup("sqlite:///./app.db", &[]);
-    assert_eq!(ran.code, 1, "{}", ran.stdout);
-    assert!(ran.json()["message"].as_str().unwrap().contains("another run is writing to"), "{}", ran.stdout);
-    assert_eq!(t.snapshot(), before);
-    held.unlock().unwrap();
-    t.database_setup("sqlite:///./app.db", &[]).code(0);
 }
