@@ -121,13 +121,21 @@ fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{Layer, filter::FilterExt};
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    // rmcp logs every request whole at debug and trace, tool arguments (a database URL with its
+    // password) included: its events below info are dropped, whatever RUST_LOG asks.
+    let no_rmcp_payloads = tracing_subscriber::filter::filter_fn(|meta| {
+        !(meta.target().starts_with("rmcp") && *meta.level() > tracing::Level::INFO)
+    });
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_filter(filter.and(no_rmcp_payloads));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {

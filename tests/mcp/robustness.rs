@@ -67,6 +67,28 @@ fn debug_logs_go_to_stderr_only() {
 }
 
 #[test]
+fn no_log_level_shows_a_password_from_a_tool_call() {
+    for level in ["trace", "rmcp::service=trace,rmcp=trace,skillrun=trace", "debug"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Server::start_with(&[("RUST_LOG", level)]);
+        server.initialize("2025-11-25");
+        let url = "postgresql://app:Tr4ce-Secret@localhost:5432/app";
+        let ok = server.call("database-setup", json!({"projectPath": dir.path(), "databaseUrl": url}));
+        assert_eq!(ok["structuredContent"]["status"], "applied", "{ok}");
+        let bad = server.call(
+            "database-setup",
+            json!({"projectPath": dir.path(), "databaseUrl": "sqlite://u:Tr4ce-Secret@h/x.db"}),
+        );
+        assert_eq!(bad["isError"], true, "{bad}");
+        let (code, stderr, _) = server.finish();
+        assert_eq!(code, 0);
+        assert!(stderr.contains("DEBUG") || stderr.contains("TRACE"), "{level}: logs expected:\n{stderr}");
+        assert!(!stderr.contains("Tr4ce-Secret"), "{level}: the password is in the log:\n{stderr}");
+        assert!(!ok.to_string().contains("Tr4ce-Secret") && !bad.to_string().contains("Tr4ce-Secret"));
+    }
+}
+
+#[test]
 fn a_thousand_pipelined_dry_runs_are_each_answered_once() {
     const CALLS: i64 = 1000;
     let dir = tempfile::tempdir().unwrap();
