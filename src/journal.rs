@@ -209,19 +209,27 @@ pub fn recover(root: &Path) -> Result<Option<Recovered>> {
         let _ = std::fs::remove_file(&temp);
         match &file.old {
             Some(copy) => {
-                let bytes = std::fs::read(dir.join(Path::new(copy).file_name().unwrap_or_default()))
-                    .map_err(|e| Error::io(dir.join(copy), e))?;
+                let copy = dir.join(Path::new(copy).file_name().unwrap_or_default());
+                let bytes = match std::fs::read(&copy) {
+                    Ok(bytes) => bytes,
+                    // The copies exist before journal.json does: a missing one was already put
+                    // back, by a roll back or a recovery that was itself interrupted.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(Error::io(&copy, e)),
+                };
                 if std::fs::read(&target).ok().as_deref() != Some(bytes.as_slice()) {
-                    let copy = dir.join(Path::new(copy).file_name().unwrap_or_default());
+                    step("recover")?;
                     std::fs::rename(&copy, &target).map_err(|e| Error::io(&target, e))?;
                     restored += 1;
                 }
             }
-            None => match std::fs::remove_file(&target) {
-                Ok(()) => restored += 1,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(&target, e)),
-            },
+            None if target.exists() => {
+                match step("recover").and_then(|()| std::fs::remove_file(&target).map_err(|e| Error::io(&target, e))) {
+                    Ok(()) => restored += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+            None => {}
         }
     }
     for rel in record.dirs.iter().rev() {
@@ -294,7 +302,7 @@ pub fn sync_dirs<'a>(paths: impl Iterator<Item = &'a Path>) {
 }
 
 /// A point where a test may stop the run: `SKILLRUN_FAIL_AT=NAME:N` makes the N-th step named
-/// NAME (`journal`, `mkdir`, `stage`, `rename`, `commit`) fail with an I/O error, and
+/// NAME (`journal`, `mkdir`, `stage`, `rename`, `commit`, `recover`) fail with an I/O error, and
 /// `SKILLRUN_KILL_AT=N` kills the process with SIGKILL at the N-th step of any name, so tests
 /// can prove that every point of an apply is safe to fail or die at.
 pub fn step(name: &str) -> Result<()> {

@@ -105,6 +105,7 @@ fn bin() -> Command {
 fn a_kill_at_every_step_of_an_apply_is_rolled_back_or_complete() {
     let scenario = Scenario::new();
     let mut outcomes = Vec::new();
+    let mut killed_recoveries = 0;
     for step in 1.. {
         let project = scenario.copy();
         let mut cmd = command(project.path());
@@ -117,10 +118,19 @@ fn a_kill_at_every_step_of_an_apply_is_rolled_back_or_complete() {
         }
         assert_eq!(out.signal(), Some(9), "step {step}");
         let what = format!("killed at step {step}");
+        // The recovery itself killed at its first and second step: the next one still works.
+        for recovery_step in ["1", "2"] {
+            let mut recover = bin();
+            recover.arg("recover").arg(project.path()).env("SKILLRUN_KILL_AT", recovery_step);
+            let status = recover.stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+            assert!(status.success() || status.signal() == Some(9), "{what}: recovery {status:?}");
+            killed_recoveries += usize::from(status.signal() == Some(9));
+        }
         outcomes.push(scenario.check_recovered(project.path(), &what));
         scenario.check_rerun_completes(project.path(), &what);
     }
-    eprintln!("faults: killed at {} steps: {outcomes:?}", outcomes.len());
+    eprintln!("faults: killed at {} steps, {killed_recoveries} recoveries killed: {outcomes:?}", outcomes.len());
+    assert!(killed_recoveries > 0, "some recoveries had steps to kill");
     // The journal, mkdir, stage and rename steps of 20-odd files, then the commit.
     assert!(outcomes.len() > 20, "{} steps", outcomes.len());
     let first_complete = outcomes.iter().position(|o| *o == Outcome::Complete).expect("a kill after the commit");
