@@ -1,6 +1,8 @@
 //! The one way through: skill -> validated input -> plan -> apply -> report. Every transport
 //! (CLI, MCP server, chat) calls [`run`]; none holds skill logic of its own.
 
+use std::path::{Path, PathBuf};
+
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -21,6 +23,9 @@ pub struct Request {
     pub skip_existing: bool,
     /// Language of errors and messages; English when not given.
     pub lang: Option<Lang>,
+    /// When not empty, the project must lie under one of these directories (canonical paths,
+    /// see [`crate::plan::resolve_root`]); a server sets them, the command line does not.
+    pub roots: Vec<PathBuf>,
 }
 
 impl Request {
@@ -60,6 +65,9 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
         Ok(input) => input,
         Err(errors) => return Ok(Report::invalid(skill, lang, errors)),
     };
+    if let Some(error) = outside_roots(&input, &request.roots, lang) {
+        return Ok(Report::invalid(skill, lang, vec![error]));
+    }
     if !observe(Stage::Validated) {
         return Err(Error::Cancelled);
     }
@@ -100,4 +108,27 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     observe(Stage::Done);
     tracing::info!(skill = %skill.id(), status = ?report.status, files = report.files.len(), "run finished");
     Ok(report.scrub(&input.secrets))
+}
+
+/// A field error when the project lies outside every allowed root (symbolic links resolved,
+/// a path that does not exist yet resolved through its nearest existing ancestor).
+fn outside_roots(input: &crate::input::ValidInput, roots: &[PathBuf], lang: Lang) -> Option<crate::input::FieldError> {
+    if roots.is_empty() {
+        return None;
+    }
+    let project = input.context.get("projectPath").and_then(Value::as_str).unwrap_or(".");
+    // A path that cannot be resolved fails in the planner with its own error; nothing is written.
+    match crate::plan::resolve_root(Path::new(project)) {
+        Err(_) => return None,
+        Ok(resolved) if roots.iter().any(|root| resolved.starts_with(root)) => return None,
+        Ok(_) => {}
+    }
+    let list = roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
+    Some(crate::input::FieldError {
+        field: "/projectPath".into(),
+        message: match lang {
+            Lang::Ko => format!("허용된 디렉터리 밖입니다. 다음 디렉터리 안의 경로를 지정하세요: {list}"),
+            Lang::En => format!("is outside the allowed directories; give a path under {list}"),
+        },
+    })
 }

@@ -365,7 +365,7 @@ fn read_existing(disk: &Path, rel: &str) -> Result<Option<Vec<u8>>> {
 }
 
 /// The project root as an absolute path, with symbolic links resolved as far as it exists.
-fn resolve_root(project: &Path) -> Result<PathBuf> {
+pub fn resolve_root(project: &Path) -> Result<PathBuf> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let project = match (project.strip_prefix("~"), home) {
