@@ -109,7 +109,8 @@ pub fn question(skill: &Skill, field: &str, lang: Lang) -> String {
 pub fn extract(skill: &Skill, text: &str) -> Map<String, Value> {
     let props = skill.input_schema.get("properties").and_then(Value::as_object);
     let (mut input, text) = find_pairs(text, props);
-    let url = find_url(&text);
+    // A URL given as a pair still names the kind of database by its scheme.
+    let url = find_url(&text).or_else(|| input.values().filter_map(Value::as_str).find_map(find_url));
     let without_url = url.as_deref().map_or_else(|| text.clone(), |u| text.replace(u, " "));
     for (name, prop) in props.into_iter().flatten() {
         if input.contains_key(name) {
@@ -180,9 +181,16 @@ fn find_enum(text: &str, options: &[Value], aliases: Option<&Value>) -> Option<S
         .find(|option| {
             names(option)
                 .iter()
-                .any(|name| words.iter().any(|w| *w == name || (!name.is_ascii() && w.starts_with(name.as_str()))))
+                .any(|name| words.iter().any(|w| names_word(w, name)))
         })
         .map(str::to_owned)
+}
+
+/// `word` is `name`, or `name` with a Korean particle glued on ("sqlite로", "포스트그레스로").
+fn names_word(word: &str, name: &str) -> bool {
+    word.strip_prefix(name).is_some_and(|rest| {
+        rest.is_empty() || !name.is_ascii() || rest.chars().all(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c))
+    })
 }
 
 /// A filesystem path in the text: a word that starts with `/`, `./`, `../` or `~/`.
