@@ -178,11 +178,7 @@ fn find_enum(text: &str, options: &[Value], aliases: Option<&Value>) -> Option<S
     options
         .iter()
         .filter_map(Value::as_str)
-        .find(|option| {
-            names(option)
-                .iter()
-                .any(|name| words.iter().any(|w| names_word(w, name)))
-        })
+        .find(|option| names(option).iter().any(|name| words.iter().any(|w| names_word(w, name))))
         .map(str::to_owned)
 }
 
