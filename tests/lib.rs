@@ -4,6 +4,8 @@
 mod support;
 
 mod cli;
+mod conversation;
+mod http;
 mod e2e;
 mod mcp;
 mod safety;

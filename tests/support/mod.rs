@@ -72,6 +72,10 @@ impl Test {
     pub fn run(&self) -> Ran {
         run_command(self.command(&self.args), self.stdin.as_deref())
     }
+    /// Runs `skillrun ARGS` with `stdin` (ignoring the arguments and stdin given so far).
+    pub fn run_with(&self, args: &[&str], stdin: &str) -> Ran {
+        run_command(self.command(args), Some(stdin))
+    }
     /// `skillrun run database-setup --input <json> --json <extra>` against `project()`.
     pub fn database_setup(&self, url: &str, extra: &[&str]) -> Ran {
         let input = serde_json::json!({"projectPath": self.project(), "databaseUrl": url});
