@@ -11,7 +11,8 @@ fn converse(t: &Test, lines: &[(&str, String)]) -> Vec<Value> {
     let input: String =
         lines.iter().map(|(id, text)| format!("{}\n", json!({"conversation": id, "text": text}))).collect();
     let ran = t.run_with(&["chat", "--json"], &input).code(0);
-    let turns: Vec<Value> = ran.stdout.lines().map(|l| serde_json::from_str(l).expect("one JSON turn a line")).collect();
+    let turns: Vec<Value> =
+        ran.stdout.lines().map(|l| serde_json::from_str(l).expect("one JSON turn a line")).collect();
     assert_eq!(turns.len(), lines.len(), "one turn per message:\n{}", ran.stdout);
     turns
 }
@@ -84,7 +85,10 @@ fn everything_in_one_message_goes_straight_to_the_plan() {
     let project = t.project().display().to_string();
     let turns = converse(
         &t,
-        &[("x", format!("마이에스큐엘로 DB 설정 해줘 projectPath={project} databaseUrl: mysql://root@localhost:3306/app"))],
+        &[(
+            "x",
+            format!("마이에스큐엘로 DB 설정 해줘 projectPath={project} databaseUrl: mysql://root@localhost:3306/app"),
+        )],
     );
     assert_eq!(step(&turns[0]), ("confirming", "ko", ""), "{}", turns[0]);
     assert_eq!(turns[0]["report"]["status"], "dry-run");

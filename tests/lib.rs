@@ -5,8 +5,8 @@ mod support;
 
 mod cli;
 mod conversation;
-mod http;
 mod e2e;
+mod http;
 mod mcp;
 mod safety;
 mod skills_dir;

@@ -169,6 +169,8 @@ async fn require_token(State(state): State<Arc<AppState>>, mut request: Request,
             let mut response =
                 error(StatusCode::UNAUTHORIZED, "a bearer token is required: Authorization: Bearer <SKILLRUN_TOKEN>");
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            // The body was not read: close the connection rather than leave it for reuse.
+            response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
             response
         }
     }

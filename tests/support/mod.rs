@@ -229,7 +229,8 @@ impl Server {
             }
         });
         let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        Server { child, addr, token: token.to_owned(), log, agent }
+        // `token` may list several (comma-separated); `chat` uses the first.
+        Server { child, addr, token: token.split(',').next().unwrap().to_owned(), log, agent }
     }
 
     pub fn url(&self, path: &str) -> String {
