@@ -265,11 +265,13 @@ impl Engine {
                 }
             },
             pending => {
-                // A bare answer is the value of the input asked for.
+                // A bare answer (one word) is the value of the input asked for, even when it also
+                // names something else ("sqlite" asked for a URL) or is malformed ("sqlite:/app.db"):
+                // checking it gives the reason to re-ask with.
+                let bare = !text.trim().is_empty() && !text.trim().contains(char::is_whitespace);
                 if let Pending::Asking(field) = &pending
                     && !found.contains_key(field)
-                    && found.is_empty()
-                    && !text.trim().is_empty()
+                    && (found.is_empty() || bare)
                 {
                     found.insert(field.clone(), Value::String(text.trim().to_owned()));
                 }

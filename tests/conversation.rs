@@ -67,15 +67,19 @@ fn an_english_conversation_switches_to_korean_when_the_answer_is_korean_and_back
         &t,
         &[
             ("e", format!("set up the database with SQLite in {project}")),
+            ("e", "sqlite:/app.db".into()),
             ("e", "sqlite:///./app.db 로 해 주세요".into()),
             ("e", "yes".into()),
         ],
     );
     assert_eq!(step(&turns[0]), ("asking", "en", "databaseUrl"), "{}", turns[0]);
     assert!(turns[0]["reply"].as_str().unwrap().contains("What is databaseUrl?"), "{}", turns[0]);
-    assert_eq!(step(&turns[1]), ("confirming", "ko", ""), "{}", turns[1]);
-    assert_eq!(step(&turns[2]), ("done", "en", ""), "{}", turns[2]);
-    assert!(turns[2]["reply"].as_str().unwrap().contains("Next:"), "{}", turns[2]);
+    // A malformed answer is re-asked with the reason; it shows no language, so English stays.
+    assert_eq!(step(&turns[1]), ("asking", "en", "databaseUrl"), "{}", turns[1]);
+    assert!(turns[1]["reply"].as_str().unwrap().contains("is not a database URL"), "{}", turns[1]);
+    assert_eq!(step(&turns[2]), ("confirming", "ko", ""), "{}", turns[2]);
+    assert_eq!(step(&turns[3]), ("done", "en", ""), "{}", turns[3]);
+    assert!(turns[3]["reply"].as_str().unwrap().contains("Next:"), "{}", turns[3]);
     assert!(t.read(".env").contains("sqlite+aiosqlite:///./app.db"), "{}", t.read(".env"));
 }
 
