@@ -421,8 +421,16 @@ fn preview(report: &Report) -> String {
     if let Some(project) = &report.project {
         out.push_str(&if ko { format!("{project}에 적용할 계획:\n") } else { format!("Plan for {project}:\n") });
     }
+    // One line per action: "created (21): a, b, ...".
+    let mut actions: Vec<crate::plan::FileAction> = Vec::new();
     for f in &report.files {
-        out.push_str(&format!("  {:<9} {}\n", f.action.as_str(), f.path));
+        if !actions.contains(&f.action) {
+            actions.push(f.action);
+        }
+    }
+    for action in actions {
+        let paths: Vec<&str> = report.files.iter().filter(|f| f.action == action).map(|f| f.path.as_str()).collect();
+        out.push_str(&format!("  {} ({}): {}\n", action.as_str(), paths.len(), paths.join(", ")));
     }
     out.push_str(&report.message);
     out.push_str(if ko { "\n진행할까요? (네/아니요)" } else { "\nGo ahead? (yes/no)" });
