@@ -280,3 +280,22 @@ fn secrets_stay_out_of_replies_and_logs() {
     assert!(log.contains("conversation"), "the server logs at debug level:\n{log}");
     assert!(!log.contains(secret), "a secret in the log:\n{log}");
 }
+
+#[test]
+fn mcp_sessions_are_bounded_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&root_of(dir.path()), &["--max-conversations", "1"], &[]);
+    let auth = format!("Bearer {}", server.token);
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("accept", "application/json, text/event-stream"),
+    ];
+    let first = server.post_raw("/mcp", &headers, initialize.to_string().as_bytes());
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(first.body.contains("\"serverInfo\""), "{}", first.body);
+    let second = server.post_raw("/mcp", &headers, initialize.to_string().as_bytes());
+    assert_eq!(second.status, 429, "{}", second.body);
+}

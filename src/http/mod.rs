@@ -108,11 +108,14 @@ async fn run(registry: Registry, config: Config) -> anyhow::Result<()> {
         // rmcp checks Host against loopback names by default; off loopback the token guards instead.
         mcp_config = mcp_config.disable_allowed_hosts();
     }
-    let mcp = StreamableHttpService::new(
-        move || Ok(mcp_server.clone()),
-        Arc::new(LocalSessionManager::default()),
-        mcp_config,
-    );
+    let sessions = Arc::new(LocalSessionManager::default());
+    let mcp = StreamableHttpService::new(move || Ok(mcp_server.clone()), sessions.clone(), mcp_config);
+    let max_sessions = config.limits.max_conversations;
+    let mcp =
+        Router::new().fallback_service(mcp).layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+            let sessions = sessions.clone();
+            async move { limit_sessions(&sessions, max_sessions, request, next).await }
+        }));
     let parallel = std::thread::available_parallelism().map_or(4, |n| n.get()).max(2);
     let state = Arc::new(AppState {
         engine: Engine::new(registry, config.limits).with_roots(roots.clone()),
@@ -141,6 +144,18 @@ async fn run(registry: Registry, config: Config) -> anyhow::Result<()> {
         })
         .await?;
     Ok(())
+}
+
+/// MCP sessions are bounded like conversations: a request that would open one (it names no
+/// `Mcp-Session-Id`) is refused with 429 while `max` are open. rmcp closes idle sessions itself.
+async fn limit_sessions(sessions: &LocalSessionManager, max: usize, request: Request, next: Next) -> Response {
+    if !request.headers().contains_key("mcp-session-id") && sessions.sessions.read().await.len() >= max {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many MCP sessions open (at most {max}); try again later"),
+        );
+    }
+    next.run(request).await
 }
 
 /// Each root as an existing directory with symbolic links resolved.
