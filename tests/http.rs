@@ -282,20 +282,38 @@ fn secrets_stay_out_of_replies_and_logs() {
 }
 
 #[test]
-fn mcp_sessions_are_bounded_too() {
+fn mcp_sessions_are_bounded_and_belong_to_the_token_that_opened_them() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(&root_of(dir.path()), &["--max-conversations", "1"], &[]);
-    let auth = format!("Bearer {}", server.token);
+    let root = root_of(dir.path());
+    let server = Server::start(&["--root", root.to_str().unwrap(), "--max-conversations", "1"], "token-a,token-b", &[]);
+    let post = |token: &str, session: Option<&str>, body: &Value| {
+        let auth = format!("Bearer {token}");
+        let mut headers = vec![
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+            ("mcp-protocol-version", "2025-11-25"),
+        ];
+        if let Some(id) = session {
+            headers.push(("mcp-session-id", id));
+        }
+        server.post_raw_with_headers("/mcp", &headers, body.to_string().as_bytes())
+    };
     let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
-    let headers = [
-        ("authorization", auth.as_str()),
-        ("content-type", "application/json"),
-        ("accept", "application/json, text/event-stream"),
-    ];
-    let first = server.post_raw("/mcp", &headers, initialize.to_string().as_bytes());
+    let (first, headers) = post("token-a", None, &initialize);
     assert_eq!(first.status, 200, "{}", first.body);
     assert!(first.body.contains("\"serverInfo\""), "{}", first.body);
-    let second = server.post_raw("/mcp", &headers, initialize.to_string().as_bytes());
-    assert_eq!(second.status, 429, "{}", second.body);
+    let session = headers.get("mcp-session-id").expect("a session id").to_owned();
+    // A second session is over the bound.
+    assert_eq!(post("token-b", None, &initialize).0.status, 429);
+    // The session is token-a's: token-b cannot use it, token-a can.
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let (other, _) = post("token-b", Some(&session), &list);
+    assert_eq!(other.status, 404, "{}", other.body);
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(post("token-a", Some(&session), &initialized).0.status, 202);
+    let (own, _) = post("token-a", Some(&session), &list);
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert!(own.body.contains("database-setup"), "{}", own.body);
 }

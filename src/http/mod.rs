@@ -110,11 +110,11 @@ async fn run(registry: Registry, config: Config) -> anyhow::Result<()> {
     }
     let sessions = Arc::new(LocalSessionManager::default());
     let mcp = StreamableHttpService::new(move || Ok(mcp_server.clone()), sessions.clone(), mcp_config);
-    let max_sessions = config.limits.max_conversations;
+    let guard = Arc::new(SessionGuard { sessions, max: config.limits.max_conversations, owners: Default::default() });
     let mcp =
         Router::new().fallback_service(mcp).layer(axum::middleware::from_fn(move |request: Request, next: Next| {
-            let sessions = sessions.clone();
-            async move { limit_sessions(&sessions, max_sessions, request, next).await }
+            let guard = guard.clone();
+            async move { guard.check(request, next).await }
         }));
     let parallel = std::thread::available_parallelism().map_or(4, |n| n.get()).max(2);
     let state = Arc::new(AppState {
@@ -146,16 +146,42 @@ async fn run(registry: Registry, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// MCP sessions are bounded like conversations: a request that would open one (it names no
-/// `Mcp-Session-Id`) is refused with 429 while `max` are open. rmcp closes idle sessions itself.
-async fn limit_sessions(sessions: &LocalSessionManager, max: usize, request: Request, next: Next) -> Response {
-    if !request.headers().contains_key("mcp-session-id") && sessions.sessions.read().await.len() >= max {
-        return error(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("too many MCP sessions open (at most {max}); try again later"),
-        );
+/// MCP sessions, like conversations, are bounded and belong to the caller that opened them: a
+/// request that would open one (it names no `Mcp-Session-Id`) is refused with 429 while `max`
+/// are open, and a session id used with another caller's token is unknown (404).
+/// rmcp closes idle sessions itself; their owners are forgotten when the next one opens.
+struct SessionGuard {
+    sessions: Arc<LocalSessionManager>,
+    max: usize,
+    owners: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl SessionGuard {
+    async fn check(&self, request: Request, next: Next) -> Response {
+        let caller = request.extensions().get::<Caller>().map(|c| c.0.clone()).unwrap_or_default();
+        let session = request.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        if let Some(id) = &session {
+            let owner = self.owners.lock().expect("session owners").get(id).cloned();
+            if owner.is_some_and(|owner| owner != caller) {
+                return error(StatusCode::NOT_FOUND, "no such MCP session");
+            }
+            return next.run(request).await;
+        }
+        let open = self.sessions.sessions.read().await.len();
+        if open >= self.max {
+            let message = format!("too many MCP sessions open (at most {}); try again later", self.max);
+            return error(StatusCode::TOO_MANY_REQUESTS, message);
+        }
+        let response = next.run(request).await;
+        if let Some(id) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
+            let live: std::collections::HashSet<String> =
+                self.sessions.sessions.read().await.keys().map(|k| k.to_string()).collect();
+            let mut owners = self.owners.lock().expect("session owners");
+            owners.retain(|id, _| live.contains(id));
+            owners.insert(id.to_owned(), caller);
+        }
+        response
     }
-    next.run(request).await
 }
 
 /// Each root as an existing directory with symbolic links resolved.

@@ -239,14 +239,29 @@ impl Server {
 
     /// POSTs `body` to `path` with `headers` (no token unless given).
     pub fn post_raw(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+        self.post_raw_with_headers(path, headers, body).0
+    }
+
+    /// [`Server::post_raw`], also returning the response headers (names in lower case).
+    pub fn post_raw_with_headers(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (Answer, std::collections::HashMap<String, String>) {
         let mut request = self.agent.post(self.url(path));
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
         let mut response = request.send(body).unwrap_or_else(|e| panic!("POST {path}: {e}"));
         let status = response.status().as_u16();
+        let names = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
         let body = response.body_mut().read_to_string().unwrap_or_default();
-        Answer { status, body }
+        (Answer { status, body }, names)
     }
 
     /// POSTs JSON to `/v1/chat` with the server's token.
