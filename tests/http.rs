@@ -317,3 +317,38 @@ fn mcp_sessions_are_bounded_and_belong_to_the_token_that_opened_them() {
     assert_eq!(own.status, 200, "{}", own.body);
     assert!(own.body.contains("database-setup"), "{}", own.body);
 }
+
+#[test]
+fn an_mcp_tool_call_over_http_keeps_the_password_out_of_debug_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = root_of(dir.path());
+    let server = start(&root, &[], &[]);
+    let auth = format!("Bearer {}", server.token);
+    let post = |session: Option<&str>, body: &Value| {
+        let mut headers = vec![
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+            ("mcp-protocol-version", "2025-11-25"),
+        ];
+        if let Some(id) = session {
+            headers.push(("mcp-session-id", id));
+        }
+        server.post_raw_with_headers("/mcp", &headers, body.to_string().as_bytes())
+    };
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let (_, headers) = post(None, &initialize);
+    let session = headers.get("mcp-session-id").expect("a session id").to_owned();
+    post(Some(&session), &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let secret = "Log-leak-pw-77";
+    let arguments =
+        json!({"projectPath": root.join("api"), "databaseUrl": format!("postgresql://app:{secret}@db/app")});
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "database-setup", "arguments": arguments}});
+    let (answer, _) = post(Some(&session), &call);
+    assert!(answer.body.contains("\"status\":\"applied\""), "{}", answer.body);
+    assert!(!answer.body.contains(secret), "{}", answer.body);
+    let log = server.log();
+    assert!(log.contains("run finished"), "the server logs the run:\n{log}");
+    assert!(!log.contains(secret), "a secret in the log:\n{log}");
+}
