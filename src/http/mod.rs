@@ -5,7 +5,8 @@
 //! Guards, all here: a bearer token from `SKILLRUN_TOKEN` (one or more, comma-separated; each is
 //! one caller) on every route but `/v1/slack`, which Slack's request signature guards instead; the
 //! server will not start without a token or without a `--root`; every run's project must lie under
-//! a root; bodies, messages and conversations are bounded. The bound address is printed to stderr.
+//! a root; bodies, messages, conversations and MCP sessions are bounded; a conversation or an MCP
+//! session belongs to the token that opened it. The bound address is printed to stderr.
 
 pub mod chat;
 pub mod slack;
