@@ -110,21 +110,27 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     Ok(report.scrub(&input.secrets))
 }
 
-/// A field error when the project lies outside every allowed root (symbolic links resolved,
-/// a path that does not exist yet resolved through its nearest existing ancestor).
+/// A field error when the project lies outside every allowed root.
 fn outside_roots(input: &crate::input::ValidInput, roots: &[PathBuf], lang: Lang) -> Option<crate::input::FieldError> {
-    if roots.is_empty() {
-        return None;
-    }
     let project = input.context.get("projectPath").and_then(Value::as_str).unwrap_or(".");
-    // A path that cannot be resolved fails in the planner with its own error; nothing is written.
+    check_root(project, roots, lang).err()
+}
+
+/// `Ok` when `project` resolves (symbolic links followed, a path that does not exist yet through
+/// its nearest existing ancestor) to a directory under one of `roots`, or when `roots` is empty;
+/// else the field error for `/projectPath`. A path that cannot be resolved is left to the
+/// planner, which fails on it with its own error before anything is written.
+pub fn check_root(project: &str, roots: &[PathBuf], lang: Lang) -> Result<(), crate::input::FieldError> {
+    if roots.is_empty() {
+        return Ok(());
+    }
     match crate::plan::resolve_root(Path::new(project)) {
-        Err(_) => return None,
-        Ok(resolved) if roots.iter().any(|root| resolved.starts_with(root)) => return None,
+        Err(_) => return Ok(()),
+        Ok(resolved) if roots.iter().any(|root| resolved.starts_with(root)) => return Ok(()),
         Ok(_) => {}
     }
     let list = roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
-    Some(crate::input::FieldError {
+    Err(crate::input::FieldError {
         field: "/projectPath".into(),
         message: match lang {
             Lang::Ko => format!("허용된 디렉터리 밖입니다. 다음 디렉터리 안의 경로를 지정하세요: {list}"),

@@ -97,6 +97,11 @@ fn a_project_outside_the_roots_is_refused_and_nothing_is_written() {
         let turn = server.chat(&json!({"conversation": format!("o{i}"), "text": "네"})).json();
         assert_eq!(turn["field"], "projectPath", "{turn}");
     }
+    // Named alone, as the answer to the question, it is refused at once.
+    server.chat(&json!({"conversation": "alone", "text": "set up the database"}));
+    let turn = server.chat(&json!({"conversation": "alone", "text": outside.join("api")})).json();
+    assert_eq!(turn["field"], "projectPath", "{turn}");
+    assert!(turn["reply"].as_str().unwrap().contains("outside the allowed directories"), "{turn}");
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0, "nothing may be written outside the roots");
     // Inside the root (also through a path that does not exist yet) it runs.
     let turns = converse(&server, "in", &root.join("new/api"), "sqlite:///./app.db");

@@ -226,7 +226,7 @@ impl Engine {
             secrets: Vec::new(),
         };
         conversation.secrets.extend(passwords(text));
-        let problems = absorb(skill, &mut conversation, crate::chat::extract(skill, text));
+        let problems = absorb(skill, &self.roots, &mut conversation, crate::chat::extract(skill, text));
         let turn = self.advance(skill, &mut conversation, &key.1, problems);
         if matches!(turn.step, Step::Asking | Step::Confirming) {
             let mut map = self.conversations.lock().expect("conversation map");
@@ -278,7 +278,7 @@ impl Engine {
                 {
                     found.insert(field.clone(), Value::String(text.trim().to_owned()));
                 }
-                let problems = absorb(skill, c, found);
+                let problems = absorb(skill, &self.roots, c, found);
                 self.advance(skill, c, id, problems)
             }
         }
@@ -373,7 +373,7 @@ impl Engine {
 
 /// Checks each found value against the schema with what is known so far; keeps the good ones and
 /// returns (field, reason) for the others.
-fn absorb(skill: &Skill, c: &mut Conversation, found: Map<String, Value>) -> Vec<(String, String)> {
+fn absorb(skill: &Skill, roots: &[PathBuf], c: &mut Conversation, found: Map<String, Value>) -> Vec<(String, String)> {
     let mut candidate = c.input.clone();
     candidate.extend(found.clone());
     let mut problems = Vec::new();
@@ -381,7 +381,14 @@ fn absorb(skill: &Skill, c: &mut Conversation, found: Map<String, Value>) -> Vec
     let mut fields: Vec<&String> = found.keys().collect();
     fields.sort_by_key(|f| found[*f].is_string() && crate::chat::find_url(found[*f].as_str().unwrap_or("")).is_some());
     for field in fields {
-        match crate::input::check_field(skill, &candidate, field, c.lang) {
+        let checked = crate::input::check_field(skill, &candidate, field, c.lang).and_then(|checked| {
+            // A project outside the allowed directories is refused as soon as it is named.
+            match checked.value.as_str().filter(|_| field == "projectPath") {
+                Some(path) => crate::pipeline::check_root(path, roots, c.lang).map(|()| checked).map_err(|e| vec![e]),
+                None => Ok(checked),
+            }
+        });
+        match checked {
             Ok(checked) => {
                 c.secrets.extend(checked.secrets);
                 c.input.insert(field.clone(), checked.value);
@@ -443,6 +450,15 @@ mod tests {
         let t = e.message("me", "c", "yes", None).unwrap();
         assert_eq!((t.step, t.lang), (Step::Done, Lang::En), "{}", t.reply);
         assert!(path.join("alembic.ini").exists(), "{}", t.reply);
+        assert!(e.is_empty());
+    }
+
+    #[test]
+    fn an_expired_conversation_is_forgotten() {
+        let limits = Limits { ttl: Duration::ZERO, ..Limits::default() };
+        let e = Engine::new(Arc::new(Registry::embedded().unwrap()), limits);
+        assert_eq!(e.message("me", "c", "DB 설정 해줘", None).unwrap().step, Step::Asking);
+        assert_eq!(e.message("me", "c", "./api", None).unwrap().step, Step::Idle);
         assert!(e.is_empty());
     }
 
