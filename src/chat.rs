@@ -1,6 +1,7 @@
 //! Chat: free text in, a short reply out. Matches the text to a skill, picks up the inputs the
 //! text already holds (a database URL, a kind of database, a path), and asks for what is missing.
-//! Used by `skillrun chat` and by the MCP `match_skill` tool.
+//! Used by `skillrun chat TEXT`, by the MCP `match_skill` tool, and by the conversation engine
+//! ([`crate::conversation`]), which asks for the rest one input at a time.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -78,13 +79,43 @@ pub fn reply(registry: &Registry, text: &str, lang: Option<Lang>) -> Reply {
 }
 
 fn describe(skill: &Skill, matched: TriggerMatch, text: &str, lang: Lang) -> SkillMatch {
+    let input = extract(skill, text);
+    let missing_inputs = skill
+        .required_inputs()
+        .into_iter()
+        .filter(|f| !input.contains_key(f))
+        .map(|field| {
+            let question = question(skill, &field, lang);
+            MissingInput { field, question }
+        })
+        .collect();
+    SkillMatch { title: skill.entry.title.get(lang).to_owned(), matched, input, missing_inputs }
+}
+
+/// How to ask for `field`, in `lang`, with the schema's hint.
+pub fn question(skill: &Skill, field: &str, lang: Lang) -> String {
+    let hint = skill.hint(field, lang).unwrap_or_default();
+    if lang == Lang::Ko {
+        format!("{field}을(를) 알려 주세요 ({hint}).")
+    } else {
+        format!("What is {field}? ({hint})")
+    }
+}
+
+/// The input values `text` holds for `skill`. What to look for comes from the schema:
+/// `key=value` and `key: value` pairs naming a property (any case, `_`/`-` ignored), then for the
+/// properties not named so: `x-extract` ("url" or "path") on a property, and the values (and
+/// `x-aliases`) of an enum property.
+pub fn extract(skill: &Skill, text: &str) -> Map<String, Value> {
     let props = skill.input_schema.get("properties").and_then(Value::as_object);
-    let mut input = Map::new();
-    // What to look for comes from the schema: `x-extract` ("url" or "path") on a property, and
-    // the values (and `x-aliases`) of an enum property.
-    let url = find_url(text);
-    let without_url = url.as_deref().map_or_else(|| text.to_owned(), |u| text.replace(u, " "));
+    let (mut input, text) = find_pairs(text, props);
+    // A URL given as a pair still names the kind of database by its scheme.
+    let url = find_url(&text).or_else(|| input.values().filter_map(Value::as_str).find_map(find_url));
+    let without_url = url.as_deref().map_or_else(|| text.clone(), |u| text.replace(u, " "));
     for (name, prop) in props.into_iter().flatten() {
+        if input.contains_key(name) {
+            continue;
+        }
         let found = match prop.get("x-extract").and_then(Value::as_str) {
             Some("url") => url.clone(),
             Some("path") => find_path(&without_url),
@@ -99,21 +130,36 @@ fn describe(skill: &Skill, matched: TriggerMatch, text: &str, lang: Lang) -> Ski
             input.insert(name.clone(), Value::String(value));
         }
     }
-    let missing_inputs = skill
-        .required_inputs()
-        .into_iter()
-        .filter(|f| !input.contains_key(f))
-        .map(|field| {
-            let hint = skill.hint(&field, lang).unwrap_or_default();
-            let question = if lang == Lang::Ko {
-                format!("{field}을(를) 알려 주세요 ({hint}).")
-            } else {
-                format!("What is {field}? ({hint})")
-            };
-            MissingInput { field, question }
-        })
-        .collect();
-    SkillMatch { title: skill.entry.title.get(lang).to_owned(), matched, input, missing_inputs }
+    input
+}
+
+/// `key=value` / `key: value` pairs whose key names a property; returns them and the text
+/// without them. A value may be quoted; a non-string property's value is read as JSON if it parses.
+fn find_pairs(text: &str, props: Option<&Map<String, Value>>) -> (Map<String, Value>, String) {
+    static PAIR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"([A-Za-z_][A-Za-z0-9_-]*)[ \t]*(?:=|:[ \t]+|:)[ \t]*("[^"]*"|'[^']*'|[^\s,;]+)"#)
+            .expect("valid regex")
+    });
+    let squash = |k: &str| k.to_lowercase().replace(['_', '-'], "");
+    let mut found = Map::new();
+    let mut rest = text.to_owned();
+    for caps in PAIR.captures_iter(text) {
+        let key = squash(&caps[1]);
+        let Some((name, prop)) = props.into_iter().flatten().find(|(name, _)| squash(name) == key) else {
+            continue;
+        };
+        let raw = caps[2].trim_matches(|c| c == '"' || c == '\'');
+        let raw = if prop.get("x-extract").and_then(Value::as_str) == Some("path") {
+            strip_particle(raw)
+        } else {
+            raw.to_owned()
+        };
+        let is_string = prop.get("type").and_then(Value::as_str).is_none_or(|t| t == "string");
+        let value = serde_json::from_str(&raw).ok().filter(|_| !is_string).unwrap_or(Value::String(raw));
+        found.entry(name.clone()).or_insert(value);
+        rest = rest.replacen(&caps[0], " ", 1);
+    }
+    (found, rest)
 }
 
 /// The enum value the text names, by the value itself or one of its aliases, as a whole word
@@ -132,12 +178,15 @@ fn find_enum(text: &str, options: &[Value], aliases: Option<&Value>) -> Option<S
     options
         .iter()
         .filter_map(Value::as_str)
-        .find(|option| {
-            names(option)
-                .iter()
-                .any(|name| words.iter().any(|w| *w == name || (!name.is_ascii() && w.starts_with(name.as_str()))))
-        })
+        .find(|option| names(option).iter().any(|name| words.iter().any(|w| names_word(w, name))))
         .map(str::to_owned)
+}
+
+/// `word` is `name`, or `name` with a Korean particle glued on ("sqlite로", "포스트그레스로").
+fn names_word(word: &str, name: &str) -> bool {
+    word.strip_prefix(name).is_some_and(|rest| {
+        rest.is_empty() || !name.is_ascii() || rest.chars().all(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c))
+    })
 }
 
 /// A filesystem path in the text: a word that starts with `/`, `./`, `../` or `~/`.
@@ -157,7 +206,8 @@ fn strip_particle(word: &str) -> String {
     }
 }
 
-fn find_url(text: &str) -> Option<String> {
+/// The first `scheme://...` in the text.
+pub fn find_url(text: &str) -> Option<String> {
     static URL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r#"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>`]*"#).expect("valid regex")
     });

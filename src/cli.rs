@@ -48,11 +48,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Answer a chat message: the matching skill, the inputs found, and what is still needed.
+    /// Chat: with TEXT, answer that one message (the matching skill, the inputs found, what is
+    /// still needed); without, hold a conversation on stdin/stdout, one message per line, that
+    /// asks for the missing inputs, previews the plan, and runs the skill on "yes".
     Chat {
-        text: String,
+        text: Option<String>,
+        /// JSON: with TEXT, the match; without, one JSON object per line in
+        /// ({"conversation": "c1", "text": "...", "lang": "ko"}) and one turn per line out.
         #[arg(long)]
         json: bool,
+        /// Answer in this language (ko or en) instead of the message's.
         #[arg(long)]
         lang: Option<String>,
     },
@@ -85,12 +90,23 @@ enum Command {
         #[arg(long)]
         lang: Option<String>,
     },
-    /// Serve the skills as MCP tools (JSON-RPC 2.0 over stdio).
-    Serve,
+    /// Serve the skills as MCP tools (JSON-RPC 2.0 over stdio), or with --http, the chat and MCP
+    /// endpoints over HTTP (needs SKILLRUN_TOKEN and at least one --root).
+    Serve {
+        /// Listen on ADDR (e.g. 127.0.0.1:8080; port 0 picks a free one, printed on stderr).
+        #[arg(long, value_name = "ADDR")]
+        http: Option<std::net::SocketAddr>,
+        /// A directory projects may be written under (repeatable); runs anywhere else are refused.
+        #[arg(long = "root", value_name = "DIR")]
+        roots: Vec<PathBuf>,
+        /// Conversations held at once (HTTP); more get 429.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        max_conversations: usize,
+    },
     /// Undo a run that was killed part-way (normally done by the next run on the project).
     Recover {
         /// The project directory.
-        project: std::path::PathBuf,
+        project: PathBuf,
     },
 }
 
@@ -176,7 +192,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(if reply.matches.is_empty() { EXIT_FAILURE } else { EXIT_OK })
         }
-        Command::Chat { text, json, lang } => {
+        Command::Chat { text: None, json, lang } => {
+            chat_lines(registry, json, lang.as_deref().and_then(Lang::parse))?;
+            Ok(EXIT_OK)
+        }
+        Command::Chat { text: Some(text), json, lang } => {
             let reply = crate::chat::reply(&registry, &text, lang.as_deref().and_then(Lang::parse));
             if json {
                 print(&serde_json::to_string_pretty(&reply)?);
@@ -240,8 +260,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
             }
         }
-        Command::Serve => {
-            crate::mcp::serve(registry)?;
+        Command::Serve { http: None, roots, .. } => {
+            crate::mcp::serve(registry, crate::http::canonical_roots(&roots)?)?;
+            Ok(EXIT_OK)
+        }
+        Command::Serve { http: Some(addr), roots, max_conversations } => {
+            let limits = crate::conversation::Limits { max_conversations, ..Default::default() };
+            crate::http::serve(registry, crate::http::Config::from_env(addr, roots, limits))?;
             Ok(EXIT_OK)
         }
         Command::Recover { project } => {
@@ -257,6 +282,53 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// `skillrun chat` without TEXT: each stdin line is a message to the conversation engine; each
+/// turn is printed (its reply, or with `json` the whole turn as one line). Ends at end of input.
+fn chat_lines(registry: Registry, json: bool, lang: Option<Lang>) -> anyhow::Result<()> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Line {
+        #[serde(default)]
+        conversation: Option<String>,
+        text: String,
+        #[serde(default)]
+        lang: Option<String>,
+    }
+    let engine = crate::conversation::Engine::new(registry.into(), Default::default());
+    for line in std::io::stdin().lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (id, text, lang) = if json {
+            match serde_json::from_str::<Line>(&line) {
+                Ok(l) => {
+                    let lang = l.lang.as_deref().and_then(Lang::parse).or(lang);
+                    (l.conversation.unwrap_or_else(|| "default".into()), l.text, lang)
+                }
+                Err(e) => {
+                    let message = format!(
+                        "each line must be JSON like {{\"conversation\": \"c1\", \"text\": \"DB 설정 해줘\"}} ({e})"
+                    );
+                    print(&json!({ "error": message }).to_string());
+                    continue;
+                }
+            }
+        } else {
+            ("default".to_owned(), line, lang)
+        };
+        match engine.message("local", &id, &text, lang) {
+            Ok(turn) if json => print(&serde_json::to_string(&turn)?),
+            Ok(turn) => print(&turn.reply),
+            Err(refusal) if json => {
+                print(&json!({ "conversation": id, "error": refusal.message(lang.unwrap_or(Lang::En)) }).to_string())
+            }
+            Err(refusal) => eprintln!("skillrun: {}", refusal.message(lang.unwrap_or(Lang::En))),
+        }
+    }
+    Ok(())
 }
 
 /// Prompts on stderr for each required input that is missing, showing the field's hint.

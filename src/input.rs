@@ -94,6 +94,54 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
     Ok(ValidInput { context, secrets, notes })
 }
 
+/// A field checked on its own, as a chat answer arrives.
+#[derive(Debug, Clone)]
+pub struct CheckedField {
+    /// The value as the run will see it (an alias read as its enum value).
+    pub value: Value,
+    /// Strings derived from it that must never be shown (a password in a URL).
+    pub secrets: Vec<String>,
+}
+
+/// Checks `field` of a partial input (`given` holds it and whatever else is known so far) against
+/// the schema's rules for that field and the derive steps that read it; fields not given yet are
+/// not errors here. Errors are in `lang` and name the field.
+pub fn check_field(
+    skill: &Skill,
+    given: &Map<String, Value>,
+    field: &str,
+    lang: Lang,
+) -> Result<CheckedField, Vec<FieldError>> {
+    let normalized = normalize_enums(skill, given, lang, &mut Vec::new());
+    let pointer = format!("/{field}");
+    let mut errors: Vec<FieldError> = skill
+        .validator
+        .iter_errors(&normalized)
+        .flat_map(|e| describe(skill, &e, lang))
+        .filter(|e| e.field == pointer)
+        .collect();
+    errors.dedup();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut secrets = Vec::new();
+    for derive in &skill.spec.derive {
+        match derive {
+            Derive::DatabaseUrl(spec) if spec.url_field == field || spec.type_field == field => {
+                let Some(url) = normalized.get(&spec.url_field).and_then(Value::as_str) else { continue };
+                let given_type = normalized.get(&spec.type_field).and_then(Value::as_str);
+                match crate::dburl::derive(spec, url, given_type, lang) {
+                    Ok(derived) => secrets.extend(derived.secrets),
+                    Err(e) => return Err(vec![FieldError { field: pointer, message: e.message }]),
+                }
+            }
+            Derive::DatabaseUrl(_) => {}
+        }
+    }
+    let value = normalized.get(field).cloned().unwrap_or(Value::Null);
+    Ok(CheckedField { value, secrets })
+}
+
 /// Spellings people use for an enum value: any case, or an alias the schema lists under
 /// `x-aliases` (`"postgres"` for `"postgresql"`). Each rewrite is noted.
 fn normalize_enums(skill: &Skill, object: &Map<String, Value>, lang: Lang, notes: &mut Vec<String>) -> Value {

@@ -1,6 +1,8 @@
 //! The one way through: skill -> validated input -> plan -> apply -> report. Every transport
 //! (CLI, MCP server, chat) calls [`run`]; none holds skill logic of its own.
 
+use std::path::{Path, PathBuf};
+
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -21,6 +23,9 @@ pub struct Request {
     pub skip_existing: bool,
     /// Language of errors and messages; English when not given.
     pub lang: Option<Lang>,
+    /// When not empty, the project must lie under one of these directories (canonical paths,
+    /// see [`crate::plan::resolve_root`]); a server sets them, the command line does not.
+    pub roots: Vec<PathBuf>,
 }
 
 impl Request {
@@ -63,6 +68,9 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
         Ok(input) => input,
         Err(errors) => return Ok(Report::invalid(skill, lang, errors)),
     };
+    if let Some(error) = outside_roots(&input, &request.roots, lang) {
+        return Ok(Report::invalid(skill, lang, vec![error]));
+    }
     if !observe(Stage::Validated) {
         return Err(Error::Cancelled);
     }
@@ -163,4 +171,33 @@ fn recovered_note(recovered: &crate::journal::Recovered, lang: Lang) -> String {
         (Recovered::CleanedUp, Lang::Ko) => "이전 실행이 남긴 저널을 정리했습니다".into(),
         (Recovered::CleanedUp, Lang::En) => "removed the journal an earlier run left behind after it finished".into(),
     }
+}
+
+/// A field error when the project lies outside every allowed root.
+fn outside_roots(input: &crate::input::ValidInput, roots: &[PathBuf], lang: Lang) -> Option<crate::input::FieldError> {
+    let project = input.context.get("projectPath").and_then(Value::as_str).unwrap_or(".");
+    check_root(project, roots, lang).err()
+}
+
+/// `Ok` when `project` resolves (symbolic links followed, a path that does not exist yet through
+/// its nearest existing ancestor) to a directory under one of `roots`, or when `roots` is empty;
+/// else the field error for `/projectPath`. A path that cannot be resolved is left to the
+/// planner, which fails on it with its own error before anything is written.
+pub fn check_root(project: &str, roots: &[PathBuf], lang: Lang) -> Result<(), crate::input::FieldError> {
+    if roots.is_empty() {
+        return Ok(());
+    }
+    match crate::plan::resolve_root(Path::new(project)) {
+        Err(_) => return Ok(()),
+        Ok(resolved) if roots.iter().any(|root| resolved.starts_with(root)) => return Ok(()),
+        Ok(_) => {}
+    }
+    let list = roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
+    Err(crate::input::FieldError {
+        field: "/projectPath".into(),
+        message: match lang {
+            Lang::Ko => format!("허용된 디렉터리 밖입니다. 다음 디렉터리 안의 경로를 지정하세요: {list}"),
+            Lang::En => format!("is outside the allowed directories; give a path under {list}"),
+        },
+    })
 }

@@ -448,7 +448,7 @@ fn read_existing(disk: &Path, rel: &str) -> Result<Option<Vec<u8>>> {
 /// The project root as an absolute path with symbolic links resolved. It is a directory, or does
 /// not exist yet but its parent does (a new project is made there, as `mkdir` would, never a
 /// chain of missing directories: that is more likely a mistyped path).
-fn resolve_root(project: &Path) -> Result<PathBuf> {
+pub fn resolve_root(project: &Path) -> Result<PathBuf> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let project = match (project.strip_prefix("~"), home) {

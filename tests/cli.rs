@@ -219,3 +219,22 @@ fn at_a_terminal_missing_inputs_are_asked_for() {
     assert!(ran.stdout.contains("databaseUrl (give a URL such as"), "{}", ran.stdout);
     assert_eq!(t.read(".env"), "DATABASE_URL=sqlite+aiosqlite:///./app.db\n");
 }
+
+#[test]
+fn chat_with_text_is_one_shot_and_without_reads_a_conversation_from_stdin() {
+    let t = Test::new();
+    let project = t.project().display().to_string();
+    // With TEXT: one answer (the match and what is missing); stdin is not read, nothing runs.
+    let one_shot =
+        t.run_with(&["chat", &format!("DB 설정 해줘 {project} sqlite:///./app.db"), "--json"], "네\n").code(0);
+    let answer = one_shot.json();
+    assert_eq!(answer["matches"][0]["skill"], "database-setup", "{answer}");
+    assert_eq!(answer["matches"][0]["missingInputs"], serde_json::json!([]));
+    assert!(!t.project().exists());
+    // Without TEXT: the same words and a "네" on stdin run the skill.
+    let talk = t.run_with(&["chat"], &format!("DB 설정 해줘 {project} sqlite:///./app.db\n네\n")).code(0);
+    assert!(talk.stdout.contains("진행할까요?") && talk.stdout.contains("다음 명령"), "{}", talk.stdout);
+    assert!(t.project().join("alembic.ini").is_file());
+    let help = t.run_with(&["chat", "--help"], "").code(0);
+    assert!(help.stdout.contains("without, hold a conversation on stdin/stdout"), "{}", help.stdout);
+}

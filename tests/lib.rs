@@ -4,8 +4,10 @@
 mod support;
 
 mod cli;
+mod conversation;
 mod e2e;
 mod faults;
+mod http;
 mod mcp;
 mod safety;
 mod secrets;

@@ -33,8 +33,17 @@ impl Server {
     }
 
     pub fn start_with(env: &[(&str, &str)]) -> Self {
+        Self::start_args(&[], env)
+    }
+
+    /// `skillrun serve ARGS` with `env`.
+    pub fn start_args(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(BIN);
-        cmd.arg("serve").env_remove("RUST_LOG").env_remove("SKILLRUN_SKILLS_DIR").env_remove("SKILLRUN_LANG");
+        cmd.arg("serve")
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env_remove("SKILLRUN_SKILLS_DIR")
+            .env_remove("SKILLRUN_LANG");
         cmd.envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn skillrun serve");
         let stdout = child.stdout.take().unwrap();

@@ -1,5 +1,6 @@
 //! `skillrun serve`: the skills as an MCP server over stdio (JSON-RPC 2.0, one message per line,
-//! nothing but protocol messages on stdout, logs on stderr).
+//! nothing but protocol messages on stdout, logs on stderr). The same [`SkillServer`] is served
+//! on Streamable HTTP at `/mcp` by [`crate::http`].
 //!
 //! Built on rmcp: [`server`] is the handler (tools, resources, the skills extension), [`tools`]
 //! and [`documents`] translate skills and reports to MCP shapes, and [`transport`] frames stdio
@@ -19,35 +20,37 @@ use rmcp::service::ServerInitializeError;
 use tokio_util::sync::CancellationToken;
 
 pub use server::PROTOCOL_VERSIONS;
-use server::SkillServer;
+pub use server::SkillServer;
 pub use tools::{MATCH_TOOL, tool_name};
 pub use transport::MAX_LINE_BYTES;
 
 use crate::registry::Registry;
 
 /// Serves the registry's skills as MCP tools on stdin/stdout until stdin closes.
-pub fn serve(registry: Registry) -> anyhow::Result<()> {
+/// `roots`, when not empty, are the only directories a run may write under.
+pub fn serve(registry: Registry, roots: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("skillrun-mcp").build()?;
-    let result = runtime.block_on(serve_stdio(registry));
+    let result = runtime.block_on(serve_stdio(registry, roots));
     // A blocking stdin read (when stdin is not a pipe) cannot be cancelled: don't wait for it.
     runtime.shutdown_timeout(Duration::from_millis(100));
     result
 }
 
-async fn serve_stdio(registry: Registry) -> anyhow::Result<()> {
+async fn serve_stdio(registry: Registry, roots: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
     let (stdin, stdout) = rmcp::transport::stdio_pipes();
     let (input_closed, output_closed) = (CancellationToken::new(), CancellationToken::new());
     let (transport, writer) = transport::spawn(stdin, stdout, input_closed.clone(), output_closed.clone());
     tracing::info!(skills = registry.skills().len(), "serving MCP on stdio");
-    let running = match SkillServer::new(registry, input_closed).serve_with_ct(transport, output_closed).await {
-        Ok(running) => running,
-        Err(ServerInitializeError::ConnectionClosed(_) | ServerInitializeError::Cancelled) => {
-            tracing::info!("stdin closed before a session began");
-            let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
-            return Ok(());
-        }
-        Err(e) => anyhow::bail!("MCP session could not start: {e}"),
-    };
+    let running =
+        match SkillServer::new(registry.into(), input_closed, roots).serve_with_ct(transport, output_closed).await {
+            Ok(running) => running,
+            Err(ServerInitializeError::ConnectionClosed(_) | ServerInitializeError::Cancelled) => {
+                tracing::info!("stdin closed before a session began");
+                let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+                return Ok(());
+            }
+            Err(e) => anyhow::bail!("MCP session could not start: {e}"),
+        };
     let reason = running.waiting().await?;
     tracing::info!(?reason, "MCP session ended");
     // The transport has dropped its queue; the writer flushes what is left and stops.

@@ -69,17 +69,21 @@ struct Inner {
     runs: Semaphore,
     /// Cancelled when stdin ends: rmcp then only drains responses, so progress cannot be sent.
     input_closed: CancellationToken,
+    /// Projects must lie under one of these (canonical) directories; empty: anywhere.
+    roots: Vec<std::path::PathBuf>,
 }
 
 impl SkillServer {
-    pub fn new(registry: Registry, input_closed: CancellationToken) -> Self {
+    /// A server for `registry`; `roots`, when not empty, are the only directories a run may write under.
+    pub fn new(registry: Arc<Registry>, input_closed: CancellationToken, roots: Vec<std::path::PathBuf>) -> Self {
         let parallel = std::thread::available_parallelism().map_or(4, |n| n.get()).max(2);
         SkillServer(Arc::new(Inner {
             catalog: Catalog::new(&registry),
             documents: Documents::new(&registry),
-            registry: Arc::new(registry),
+            registry,
             runs: Semaphore::new(parallel),
             input_closed,
+            roots,
         }))
     }
 
@@ -91,7 +95,7 @@ impl SkillServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let request = match tools::request(&id, options, params.arguments) {
-            Ok(request) => request,
+            Ok(request) => crate::Request { roots: self.0.roots.clone(), ..request },
             Err((lang, errors)) => return Ok(tools::failure_result(&id, Status::Invalid, lang, errors).into()),
         };
         let _permit = tokio::select! {

@@ -48,6 +48,50 @@ fn python_client(mode: &str, expected_version: &str) {
     assert!(project.join("alembic.ini").is_file() && project.join(".env").is_file());
 }
 
+/// The same client over Streamable HTTP against `skillrun serve --http`, with a bearer token and
+/// a `--root`: the run inside the root is applied, the one outside it is refused and writes nothing.
+fn python_client_over_http(mode: &str, expected_version: &str) {
+    let python = match python_sdk() {
+        Ok(p) => p,
+        Err(why) => return skip_unless_ci("the Python MCP SDK check over HTTP", &why),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let project = root.join("project");
+    let outside = dir.path().join("outside/project");
+    let server = crate::support::Server::start(&["--root", root.to_str().unwrap()], "mcp-http-token-1", &[]);
+    let out = Command::new(python)
+        .arg(repo().join("tests/mcp/python_client.py"))
+        .arg(server.url("/mcp"))
+        .arg(mode)
+        .arg(&project)
+        .arg(&outside)
+        .env("SKILLRUN_TOKEN", &server.token)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "python_client.py {mode} over HTTP failed:\n{stderr}\nserver log:\n{}", server.log());
+    let summary: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(summary["protocolVersion"], expected_version, "{summary}");
+    assert_eq!(summary["tools"], json!(["database-setup", "match_skill"]));
+    assert_eq!((summary["status"].clone(), summary["invalidStatus"].clone()), (json!("applied"), json!("invalid")));
+    assert_eq!(summary["refusedField"], "/projectPath", "{summary}");
+    assert!(project.join("alembic.ini").is_file());
+    assert!(!dir.path().join("outside").exists(), "nothing may be written outside the roots");
+}
+
+#[test]
+fn python_sdk_streamable_http_default_mode_runs_the_skill_inside_the_roots_only() {
+    python_client_over_http("auto", "2026-07-28");
+}
+
+#[test]
+fn python_sdk_streamable_http_legacy_mode_runs_the_skill_inside_the_roots_only() {
+    python_client_over_http("legacy", "2025-11-25");
+}
+
 #[test]
 fn python_sdk_default_mode_discovers_2026_07_28_and_runs_the_skill() {
     python_client("auto", "2026-07-28");

@@ -235,3 +235,19 @@ fn a_cancelled_call_is_not_answered_and_writes_nothing() {
     assert_eq!((code, left), (0, vec![]), "no answer to a cancelled call");
     assert!(!project.exists(), "a cancelled run writes nothing");
 }
+
+#[test]
+fn with_roots_a_call_outside_them_is_an_input_error_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let mut server = Server::start_args(&["--root", root.to_str().unwrap()], &[]);
+    server.initialize("2025-11-25");
+    let outside = dir.path().join("outside");
+    let refused = server.call("database-setup", sqlite_input(&outside));
+    assert_eq!(refused["isError"], true, "{refused}");
+    assert_eq!(refused["structuredContent"]["errors"][0]["field"], "/projectPath", "{refused}");
+    assert!(!outside.exists(), "nothing may be written outside the roots");
+    let inside = server.call("database-setup", sqlite_input(&root.join("api")));
+    assert_eq!(inside["structuredContent"]["status"], "applied", "{inside}");
+}

@@ -1,6 +1,11 @@
 """Drive `skillrun serve` with the official Python MCP SDK, as an assistant would.
 
     python python_client.py SKILLRUN_BINARY MODE PROJECT_DIR
+    python python_client.py http://HOST:PORT/mcp MODE PROJECT_DIR OUTSIDE_DIR
+
+The first form launches `SKILLRUN_BINARY serve` on stdio. The second connects to a running
+`skillrun serve --http` over Streamable HTTP with the bearer token in $SKILLRUN_TOKEN, and also
+checks that a call whose projectPath (OUTSIDE_DIR) is outside the server's --root is refused.
 
 MODE is the SDK's connect mode: "auto" (its default: server/discover, then the 2026-07-28
 per-request lifecycle) or "legacy" (the initialize handshake). Lists the tools, reads the skill's
@@ -13,14 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from typing import Any
 
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 
-async def main(binary: str, mode: str, project: str) -> dict[str, Any]:
-    server = StdioServerParameters(command=binary, args=["serve"], env={"RUST_LOG": "warn"})
+async def main(target: str, mode: str, project: str, outside: str | None = None) -> dict[str, Any]:
+    if target.startswith("http://"):
+        headers = {"Authorization": f"Bearer {os.environ['SKILLRUN_TOKEN']}"}
+        server: Any = streamable_http_client(target, http_client=create_mcp_http_client(headers=headers))
+    else:
+        server = StdioServerParameters(command=target, args=["serve"], env={"RUST_LOG": "warn"})
     progress: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
@@ -52,7 +64,14 @@ async def main(binary: str, mode: str, project: str) -> dict[str, Any]:
         assert invalid.is_error, invalid
         assert invalid.structured_content["errors"][0]["field"] == "/databaseUrl", invalid.structured_content
 
+        refused = None
+        if outside is not None:
+            call = await client.call_tool("database-setup", {"projectPath": outside, "databaseUrl": "sqlite:///./app.db"})
+            assert call.is_error, call
+            refused = call.structured_content["errors"][0]["field"]
+
         return {
+            "refusedField": refused,
             "mode": mode,
             "protocolVersion": client.protocol_version,
             "server": client.server_info.name if client.server_info else None,
@@ -65,4 +84,4 @@ async def main(binary: str, mode: str, project: str) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(*sys.argv[1:4]))))
+    print(json.dumps(asyncio.run(main(*sys.argv[1:5]))))

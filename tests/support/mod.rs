@@ -72,6 +72,10 @@ impl Test {
     pub fn run(&self) -> Ran {
         run_command(self.command(&self.args), self.stdin.as_deref())
     }
+    /// Runs `skillrun ARGS` with `stdin` (ignoring the arguments and stdin given so far).
+    pub fn run_with(&self, args: &[&str], stdin: &str) -> Ran {
+        run_command(self.command(args), Some(stdin))
+    }
     /// `skillrun run database-setup --input <json> --json <extra>` against `project()`.
     pub fn database_setup(&self, url: &str, extra: &[&str]) -> Ran {
         let input = serde_json::json!({"projectPath": self.project(), "databaseUrl": url});
@@ -161,4 +165,124 @@ pub fn skip_unless_ci(what: &str, why: &str) {
 /// Whether tests must fail rather than skip when a service or tool is missing.
 pub fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// `skillrun serve --http 127.0.0.1:0` running in the background; killed when dropped.
+/// Its stderr (logs) is kept, to check that no secret reaches it.
+pub struct Server {
+    child: std::process::Child,
+    pub addr: String,
+    pub token: String,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+    agent: ureq::Agent,
+}
+
+/// An HTTP answer: status and body.
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}), status {}: {}", self.status, self.body))
+    }
+}
+
+impl Server {
+    /// Starts the server with `args` after `serve --http 127.0.0.1:0`, token `token`, and `env`.
+    pub fn start(args: &[&str], token: &str, env: &[(&str, &str)]) -> Server {
+        use std::io::BufRead;
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--http", "127.0.0.1:0", "-vv"])
+            .args(args)
+            .env_remove("SKILLRUN_SKILLS_DIR")
+            .env_remove("SLACK_SIGNING_SECRET")
+            .env("RUST_LOG", "debug")
+            .env("SKILLRUN_TOKEN", token)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn skillrun serve --http");
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut seen = String::new();
+        let addr = loop {
+            let line = lines.next().and_then(Result::ok).unwrap_or_else(|| {
+                let _ = child.kill();
+                panic!("the server ended before listening:\n{seen}")
+            });
+            seen.push_str(&line);
+            seen.push('\n');
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        let log = std::sync::Arc::new(std::sync::Mutex::new(seen));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        // `token` may list several (comma-separated); `chat` uses the first.
+        Server { child, addr, token: token.split(',').next().unwrap().to_owned(), log, agent }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs `body` to `path` with `headers` (no token unless given).
+    pub fn post_raw(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+        self.post_raw_with_headers(path, headers, body).0
+    }
+
+    /// [`Server::post_raw`], also returning the response headers (names in lower case).
+    pub fn post_raw_with_headers(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (Answer, std::collections::HashMap<String, String>) {
+        let mut request = self.agent.post(self.url(path));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let mut response = request.send(body).unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        let status = response.status().as_u16();
+        let names = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        (Answer { status, body }, names)
+    }
+
+    /// POSTs JSON to `/v1/chat` with the server's token.
+    pub fn chat(&self, body: &serde_json::Value) -> Answer {
+        let auth = format!("Bearer {}", self.token);
+        self.post_raw(
+            "/v1/chat",
+            &[("authorization", &auth), ("content-type", "application/json")],
+            body.to_string().as_bytes(),
+        )
+    }
+
+    /// What the server logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
