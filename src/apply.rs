@@ -23,7 +23,7 @@ pub struct Applied {
 }
 
 /// One file to put in place.
-struct Write_<'a> {
+struct Target<'a> {
     rel: String,
     target: PathBuf,
     content: &'a [u8],
@@ -46,7 +46,7 @@ pub fn apply(plan: &Plan) -> Result<Applied> {
         {
             let rel = format!("{BACKUP_DIR}/{stamp}/{}", file.path);
             let target = crate::plan::safe_path(&plan.root, &rel)?;
-            writes.push(Write_ {
+            writes.push(Target {
                 rel: rel.clone(),
                 target,
                 content: old,
@@ -117,8 +117,8 @@ impl Drop for DeferSignals {
     }
 }
 
-fn planned_write(file: &PlannedFile) -> Write_<'_> {
-    Write_ {
+fn planned_write(file: &PlannedFile) -> Target<'_> {
+    Target {
         rel: file.path.clone(),
         target: file.disk_path.clone(),
         content: &file.content,
@@ -140,7 +140,7 @@ struct Transaction {
 impl Transaction {
     /// Records the journal: the targets, the old content of each, and the directories to make.
     /// Refuses, before anything is written, a file that changed on disk since it was planned.
-    fn begin(root: &Path, writes: &[Write_<'_>]) -> Result<Self> {
+    fn begin(root: &Path, writes: &[Target<'_>]) -> Result<Self> {
         let mut entries = Vec::new();
         let mut old = Vec::new();
         for w in writes {
@@ -156,7 +156,7 @@ impl Transaction {
                     reason: "is read-only; make it writable (chmod u+w) if it may be replaced, then run again".into(),
                 });
             }
-            entries.push(Entry::new(root, &w.target, existing.is_some()));
+            entries.push(Entry::new(&w.target, existing.is_some()));
             old.push(existing);
         }
         let opened = Journal::open(root)?;
@@ -178,7 +178,7 @@ impl Transaction {
         Ok(Transaction { journal, old, renamed: 0 })
     }
 
-    fn run(&mut self, writes: &[Write_<'_>]) -> Result<()> {
+    fn run(&mut self, writes: &[Target<'_>]) -> Result<()> {
         for dir in &self.journal.dirs {
             crate::journal::step("mkdir")?;
             std::fs::create_dir(dir).map_err(|e| Error::io(dir, e))?;
@@ -223,7 +223,7 @@ impl Transaction {
 }
 
 /// Writes `w`'s content to its temporary file, flushed to disk, with the right permissions.
-fn stage(temp: &Path, w: &Write_<'_>) -> Result<()> {
+fn stage(temp: &Path, w: &Target<'_>) -> Result<()> {
     let _ = std::fs::remove_file(temp);
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -237,7 +237,7 @@ fn stage(temp: &Path, w: &Write_<'_>) -> Result<()> {
 }
 
 /// A file changed on disk since it was planned is not overwritten.
-fn check_unchanged(w: &Write_<'_>, now: Option<&[u8]>) -> Result<()> {
+fn check_unchanged(w: &Target<'_>, now: Option<&[u8]>) -> Result<()> {
     if now != w.expected {
         return Err(Error::UnsafePath {
             path: w.rel.clone(),

@@ -25,7 +25,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(_root: &Path, target: &Path, existed: bool) -> Self {
+    pub fn new(target: &Path, existed: bool) -> Self {
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temp = target.with_file_name(format!(".{name}.skillrun-tmp"));
         Entry { target: target.to_path_buf(), temp, existed }
