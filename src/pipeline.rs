@@ -55,6 +55,7 @@ impl Stage {
 /// invalid input); `Err` for an unknown skill, an unsafe path, an I/O failure or cancellation.
 pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage) -> bool) -> Result<Report> {
     let skill = registry.get(&request.skill)?;
+    skill.validator()?; // compiled on first use: a broken schema is a registry error, not bad input
     let lang = request.lang.unwrap_or(Lang::En);
     let input = match crate::input::prepare(skill, &request.input, lang) {
         Ok(input) => input,

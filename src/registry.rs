@@ -2,15 +2,16 @@
 //! templates and `SKILL.md`, from the set embedded in the binary or from a directory given at
 //! run time, and validates all of it before anything runs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use include_dir::{Dir, include_dir};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::trigger::Lang;
+use crate::trigger::{Lang, SkillTriggers, TriggerIndex};
 
 static EMBEDDED_SKILLS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/skills");
 static EMBEDDED_SCHEMAS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/schemas");
@@ -143,19 +144,57 @@ pub struct SkillSpec {
     pub commands: Vec<CommandSpec>,
 }
 
-/// A loaded, validated skill.
+/// A loaded, validated skill. Its input validator and templates are compiled on first use
+/// (a skill set of thousands starts in milliseconds; a run compiles only its own skill).
 pub struct Skill {
     pub entry: ManifestEntry,
     pub input_schema: Value,
     pub spec: SkillSpec,
     pub skill_md: String,
-    pub(crate) validator: jsonschema::Validator,
-    pub(crate) templates: tera::Tera,
+    validator: OnceLock<std::result::Result<jsonschema::Validator, String>>,
+    pub(crate) templates: Templates,
+}
+
+/// A skill's Tera templates: the sources are read at load, compiled together on the first render.
+pub(crate) struct Templates {
+    dir: String,
+    sources: Vec<(String, String)>,
+    compiled: OnceLock<std::result::Result<tera::Tera, String>>,
+}
+
+impl Templates {
+    /// Renders template `name`; a template that does not compile fails here, with Tera's reason.
+    pub(crate) fn render(&self, name: &str, context: &tera::Context) -> tera::Result<String> {
+        let compiled = self.compiled.get_or_init(|| {
+            let mut tera = tera::Tera::default();
+            tera.autoescape_on(vec![]);
+            tera.add_raw_templates(self.sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+                .map_err(|e| format!("{}: {}", self.dir, tera_message(&e)))?;
+            Ok(tera)
+        });
+        match compiled {
+            Ok(tera) => tera.render(name, context),
+            Err(message) => Err(tera::Error::msg(message.clone())),
+        }
+    }
 }
 
 impl Skill {
     pub fn id(&self) -> &str {
         &self.entry.id
+    }
+    /// The input schema's validator, compiled on first use; a schema that does not compile is a
+    /// registry error naming its file.
+    pub(crate) fn validator(&self) -> Result<&jsonschema::Validator> {
+        self.validator
+            .get_or_init(|| {
+                jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft202012)
+                    .build(&self.input_schema)
+                    .map_err(|e| format!("not a valid JSON Schema: {e}"))
+            })
+            .as_ref()
+            .map_err(|message| Error::registry(&self.entry.input_schema, message.clone()))
     }
     /// How to fix `field` (a property name), in `lang`: the schema's `x-hint`.
     pub fn hint(&self, field: &str, lang: Lang) -> Option<&str> {
@@ -179,6 +218,10 @@ impl Skill {
 /// All skills of one skill set.
 pub struct Registry {
     skills: Vec<Skill>,
+    /// Position of each skill in `skills`, by id.
+    by_id: HashMap<String, usize>,
+    /// Every skill's trigger phrases, prepared on the first match (`list` or `run` never pay it).
+    triggers: OnceLock<TriggerIndex>,
 }
 
 type Files = BTreeMap<String, Vec<u8>>;
@@ -190,7 +233,9 @@ impl Registry {
         files.insert("manifest.json".into(), EMBEDDED_MANIFEST.as_bytes().to_vec());
         collect_embedded(&EMBEDDED_SKILLS, "skills", &mut files);
         collect_embedded(&EMBEDDED_SCHEMAS, "schemas", &mut files);
-        Self::from_files(&files)
+        // The embedded set is checked against the manifest and skill schemas by the test suite
+        // (`embedded_set_passes_the_schema_checks`), not on every start of the binary.
+        Self::from_files(&files, Checks::Skip)
     }
 
     /// A skill set on disk: `root/manifest.json` with paths relative to `root`.
@@ -211,7 +256,7 @@ impl Registry {
                 collect_dir(root, Path::new(rel), &mut files)?;
             }
         }
-        Self::from_files(&files)
+        Self::from_files(&files, Checks::Run)
     }
 
     /// `--skills-dir` if given, else `SKILLRUN_SKILLS_DIR`, else the embedded set.
@@ -222,55 +267,81 @@ impl Registry {
         }
     }
 
-    fn from_files(files: &Files) -> Result<Self> {
+    fn from_files(files: &Files, checks: Checks) -> Result<Self> {
         let manifest_json: Value = parse_json("manifest.json", &files["manifest.json"])?;
-        check_against("manifest.json", MANIFEST_SCHEMA, &manifest_json)?;
+        static MANIFEST: OnceLock<jsonschema::Validator> = OnceLock::new();
+        if checks == Checks::Run {
+            check_against("manifest.json", embedded_validator(&MANIFEST, MANIFEST_SCHEMA), &manifest_json)?;
+        }
         let manifest: Manifest =
             serde_json::from_value(manifest_json).map_err(|e| Error::registry("manifest.json", e.to_string()))?;
-        let mut skills: Vec<Skill> = Vec::new();
+        let mut skills: Vec<Skill> = Vec::with_capacity(manifest.skills.len());
+        let mut by_id = HashMap::with_capacity(manifest.skills.len());
         for entry in manifest.skills {
-            if skills.iter().any(|s| s.entry.id == entry.id) {
+            if by_id.insert(entry.id.clone(), skills.len()).is_some() {
                 return Err(Error::registry("manifest.json", format!("skill id `{}` is listed twice", entry.id)));
             }
-            skills.push(load_skill(entry, files)?);
+            skills.push(load_skill(entry, files, checks)?);
         }
-        Ok(Registry { skills })
+        Ok(Registry { skills, by_id, triggers: OnceLock::new() })
     }
 
     pub fn skills(&self) -> &[Skill] {
         &self.skills
     }
 
+    /// The trigger index of all skills (Korean phrases, then English, per skill), built once.
+    pub fn trigger_index(&self) -> &TriggerIndex {
+        self.triggers.get_or_init(|| {
+            let sets: Vec<SkillTriggers<'_>> = self
+                .skills
+                .iter()
+                .map(|s| SkillTriggers {
+                    skill: s.id(),
+                    phrases: s.entry.triggers.ko.iter().chain(&s.entry.triggers.en).map(String::as_str).collect(),
+                })
+                .collect();
+            TriggerIndex::new(&sets)
+        })
+    }
+
     pub fn get(&self, id: &str) -> Result<&Skill> {
-        self.skills.iter().find(|s| s.entry.id == id).ok_or_else(|| Error::UnknownSkill {
+        self.by_id.get(id).map(|&i| &self.skills[i]).ok_or_else(|| Error::UnknownSkill {
             id: id.to_owned(),
             known: self.skills.iter().map(|s| s.entry.id.as_str()).collect::<Vec<_>>().join(", "),
         })
     }
 }
 
-fn load_skill(entry: ManifestEntry, files: &Files) -> Result<Skill> {
+/// Whether a skill set is checked against the manifest and skill.json schemas while loading.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Checks {
+    Run,
+    Skip,
+}
+
+fn load_skill(entry: ManifestEntry, files: &Files, checks: Checks) -> Result<Skill> {
     let dir = entry.dir.trim_end_matches('/').to_owned();
     let file = |rel: &str| -> Result<&Vec<u8>> {
         files.get(rel).ok_or_else(|| Error::registry(rel, format!("missing (needed by skill `{}`)", entry.id)))
     };
     let input_schema: Value = parse_json(&entry.input_schema, file(&entry.input_schema)?)?;
-    let validator = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .build(&input_schema)
-        .map_err(|e| Error::registry(&entry.input_schema, format!("not a valid JSON Schema: {e}")))?;
+    if !input_schema.is_object() {
+        return Err(Error::registry(&entry.input_schema, "not a valid JSON Schema: must be an object"));
+    }
 
     let spec_path = format!("{dir}/skill.json");
     let spec_json: Value = parse_json(&spec_path, file(&spec_path)?)?;
-    check_against(&spec_path, SKILL_SCHEMA, &spec_json)?;
+    static SKILL: OnceLock<jsonschema::Validator> = OnceLock::new();
+    if checks == Checks::Run {
+        check_against(&spec_path, embedded_validator(&SKILL, SKILL_SCHEMA), &spec_json)?;
+    }
     let spec: SkillSpec = serde_json::from_value(spec_json).map_err(|e| Error::registry(&spec_path, e.to_string()))?;
 
     let md_path = format!("{dir}/SKILL.md");
     let skill_md = String::from_utf8(file(&md_path)?.clone()).map_err(|_| Error::registry(&md_path, "not UTF-8"))?;
     check_front_matter(&md_path, &skill_md, dir.rsplit('/').next().unwrap_or(&dir))?;
 
-    let mut templates = tera::Tera::default();
-    templates.autoescape_on(vec![]);
     let prefix = format!("{dir}/");
     let mut sources = Vec::new();
     for (path, bytes) in files.range(prefix.clone()..) {
@@ -280,15 +351,15 @@ fn load_skill(entry: ManifestEntry, files: &Files) -> Result<Skill> {
             sources.push((rel.to_owned(), text));
         }
     }
-    templates.add_raw_templates(sources).map_err(|e| Error::registry(&dir, tera_message(&e)))?;
     for step in &spec.steps {
         if let Step::Render { template, .. } = step
-            && !templates.get_template_names().any(|n| n == template)
+            && !sources.iter().any(|(n, _)| n == template)
         {
             return Err(Error::registry(&spec_path, format!("template `{template}` does not exist")));
         }
     }
-    Ok(Skill { entry, input_schema, spec, skill_md, validator, templates })
+    let templates = Templates { dir, sources, compiled: OnceLock::new() };
+    Ok(Skill { entry, input_schema, spec, skill_md, validator: OnceLock::new(), templates })
 }
 
 /// The message of a tera error with its causes, which hold the useful part.
@@ -327,9 +398,19 @@ fn check_front_matter(path: &str, text: &str, dir_name: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_against(file: &str, schema: &str, value: &Value) -> Result<()> {
-    let schema: Value = serde_json::from_str(schema).expect("embedded schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("embedded schema compiles");
+/// An embedded schema, compiled once per process.
+fn embedded_validator(cell: &'static OnceLock<jsonschema::Validator>, text: &str) -> &'static jsonschema::Validator {
+    cell.get_or_init(|| {
+        let schema: Value = serde_json::from_str(text).expect("embedded schema is JSON");
+        // Checked against its meta-schema by the tests, not on every start.
+        jsonschema::validator_for(&schema).expect("embedded schema compiles")
+    })
+}
+
+fn check_against(file: &str, validator: &jsonschema::Validator, value: &Value) -> Result<()> {
+    if validator.is_valid(value) {
+        return Ok(());
+    }
     let errors: Vec<String> =
         validator.iter_errors(value).map(|e| format!("at `{}`: {e}", e.instance_path())).collect();
     if errors.is_empty() { Ok(()) } else { Err(Error::registry(file, errors.join("; "))) }
@@ -358,13 +439,73 @@ fn collect_dir(root: &Path, rel: &Path, files: &mut Files) -> Result<()> {
     let full = root.join(rel);
     let meta = std::fs::metadata(&full).map_err(|e| Error::io(&full, e))?;
     if meta.is_file() {
-        let bytes = std::fs::read(&full).map_err(|e| Error::io(&full, e))?;
-        files.insert(rel.to_string_lossy().replace('\\', "/"), bytes);
-        return Ok(());
+        return read_into(&full, rel, files);
     }
+    collect_entries(root, rel, files)
+}
+
+/// Reads a directory's files, recursively, using the entry types `read_dir` already returns
+/// (no `stat` per file: a set of thousands of skills loads in milliseconds).
+fn collect_entries(root: &Path, rel: &Path, files: &mut Files) -> Result<()> {
+    let full = root.join(rel);
     for item in std::fs::read_dir(&full).map_err(|e| Error::io(&full, e))? {
         let item = item.map_err(|e| Error::io(&full, e))?;
-        collect_dir(root, &rel.join(item.file_name()), files)?;
+        let child = rel.join(item.file_name());
+        let kind = item.file_type().map_err(|e| Error::io(item.path(), e))?;
+        if kind.is_dir() {
+            collect_entries(root, &child, files)?;
+        } else if kind.is_file() {
+            read_into(&item.path(), &child, files)?;
+        } else {
+            collect_dir(root, &child, files)?; // a symbolic link: follow it
+        }
     }
     Ok(())
+}
+
+fn read_into(full: &Path, rel: &Path, files: &mut Files) -> Result<()> {
+    let bytes = std::fs::read(full).map_err(|e| Error::io(full, e))?;
+    files.insert(rel.to_string_lossy().replace('\\', "/"), bytes);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_set_passes_the_schema_checks() {
+        let mut files = Files::new();
+        files.insert("manifest.json".into(), EMBEDDED_MANIFEST.as_bytes().to_vec());
+        collect_embedded(&EMBEDDED_SKILLS, "skills", &mut files);
+        collect_embedded(&EMBEDDED_SCHEMAS, "schemas", &mut files);
+        let registry = Registry::from_files(&files, Checks::Run).unwrap();
+        for (text, name) in [(MANIFEST_SCHEMA, "manifest"), (SKILL_SCHEMA, "skill"), (REPORT_SCHEMA, "report")] {
+            let schema: Value = serde_json::from_str(text).unwrap();
+            assert!(jsonschema::meta::is_valid(&schema), "{name} schema");
+        }
+        for skill in registry.skills() {
+            skill.validator().unwrap();
+            assert!(jsonschema::meta::is_valid(&skill.input_schema), "{}", skill.id());
+        }
+    }
+
+    #[test]
+    fn a_broken_template_or_schema_fails_on_first_use_naming_the_file() {
+        let mut files = Files::new();
+        files.insert("manifest.json".into(), EMBEDDED_MANIFEST.as_bytes().to_vec());
+        collect_embedded(&EMBEDDED_SKILLS, "skills", &mut files);
+        collect_embedded(&EMBEDDED_SCHEMAS, "schemas", &mut files);
+        files.insert("skills/database-setup/templates/empty.tera".into(), b"{% if %}".to_vec());
+        files.insert("schemas/database-setup.input.schema.json".into(), br#"{"type": 12}"#.to_vec());
+        let registry = Registry::from_files(&files, Checks::Run).unwrap();
+        let skill = registry.get("database-setup").unwrap();
+        let err = skill.templates.render("templates/empty.tera", &tera::Context::new()).unwrap_err();
+        assert!(tera_message(&err).starts_with("skills/database-setup: "), "{}", tera_message(&err));
+        let err = skill.validator().unwrap_err().to_string();
+        assert!(
+            err.contains("schemas/database-setup.input.schema.json") && err.contains("not a valid JSON Schema"),
+            "{err}"
+        );
+    }
 }
