@@ -160,6 +160,10 @@ pub(crate) struct Templates {
     dir: String,
     sources: Vec<(String, String)>,
     compiled: OnceLock<std::result::Result<tera::Tera, String>>,
+    /// The skill's inline templates (`env-file` values, command lines), compiled once on first
+    /// use, each named by its own text; a run renders them without building a Tera instance.
+    inline: Vec<String>,
+    inline_compiled: OnceLock<Option<tera::Tera>>,
 }
 
 impl Templates {
@@ -175,6 +179,21 @@ impl Templates {
         match compiled {
             Ok(tera) => tera.render(name, context),
             Err(message) => Err(tera::Error::msg(message.clone())),
+        }
+    }
+
+    /// Renders an inline template of the skill (compiled once), or any other text one-off.
+    /// A text that does not compile is rendered one-off too, so its error is its own.
+    pub(crate) fn render_inline(&self, text: &str, context: &tera::Context) -> tera::Result<String> {
+        let compiled = self.inline_compiled.get_or_init(|| {
+            let mut tera = tera::Tera::default();
+            tera.autoescape_on(vec![]);
+            tera.add_raw_templates(self.inline.iter().map(|t| (t.as_str(), t.as_str()))).ok()?;
+            Some(tera)
+        });
+        match compiled {
+            Some(tera) if self.inline.iter().any(|t| t == text) => tera.render(text, context),
+            _ => tera::Tera::one_off(text, context, false),
         }
     }
 }
@@ -358,7 +377,17 @@ fn load_skill(entry: ManifestEntry, files: &Files, checks: Checks) -> Result<Ski
             return Err(Error::registry(&spec_path, format!("template `{template}` does not exist")));
         }
     }
-    let templates = Templates { dir, sources, compiled: OnceLock::new() };
+    let mut inline: Vec<String> = Vec::new();
+    for step in &spec.steps {
+        if let Step::EnvFile { set, .. } = step {
+            inline.extend(set.values().cloned());
+        }
+    }
+    inline.extend(spec.commands.iter().map(|c| c.run.clone()));
+    inline.retain(|t| t.contains("{{") || t.contains("{%"));
+    inline.sort();
+    inline.dedup();
+    let templates = Templates { dir, sources, compiled: OnceLock::new(), inline, inline_compiled: OnceLock::new() };
     Ok(Skill { entry, input_schema, spec, skill_md, validator: OnceLock::new(), templates })
 }
 
