@@ -263,8 +263,8 @@ impl Registry {
         let manifest = root.join("manifest.json");
         let text = std::fs::read(&manifest).map_err(|e| Error::io(&manifest, e))?;
         files.insert("manifest.json".into(), text);
-        let parsed: Manifest = parse_json("manifest.json", &files["manifest.json"])?;
-        for entry in &parsed.skills {
+        let manifest = parse_manifest(&files["manifest.json"], Checks::Run)?;
+        for entry in &manifest.skills {
             for rel in [&entry.input_schema, &entry.dir] {
                 if !is_relative_inside(rel) {
                     return Err(Error::registry(
@@ -275,7 +275,7 @@ impl Registry {
                 collect_dir(root, Path::new(rel), &mut files)?;
             }
         }
-        Self::from_files(&files, Checks::Run)
+        Self::from_manifest(manifest, &files, Checks::Run)
     }
 
     /// `--skills-dir` if given, else `SKILLRUN_SKILLS_DIR`, else the embedded set.
@@ -287,13 +287,10 @@ impl Registry {
     }
 
     fn from_files(files: &Files, checks: Checks) -> Result<Self> {
-        let manifest_json: Value = parse_json("manifest.json", &files["manifest.json"])?;
-        static MANIFEST: OnceLock<jsonschema::Validator> = OnceLock::new();
-        if checks == Checks::Run {
-            check_against("manifest.json", embedded_validator(&MANIFEST, MANIFEST_SCHEMA), &manifest_json)?;
-        }
-        let manifest: Manifest =
-            serde_json::from_value(manifest_json).map_err(|e| Error::registry("manifest.json", e.to_string()))?;
+        Self::from_manifest(parse_manifest(&files["manifest.json"], checks)?, files, checks)
+    }
+
+    fn from_manifest(manifest: Manifest, files: &Files, checks: Checks) -> Result<Self> {
         let mut skills: Vec<Skill> = Vec::with_capacity(manifest.skills.len());
         let mut by_id = HashMap::with_capacity(manifest.skills.len());
         for entry in manifest.skills {
@@ -332,6 +329,15 @@ impl Registry {
     }
 }
 
+fn parse_manifest(bytes: &[u8], checks: Checks) -> Result<Manifest> {
+    let manifest_json: Value = parse_json("manifest.json", bytes)?;
+    static MANIFEST: OnceLock<jsonschema::Validator> = OnceLock::new();
+    if checks == Checks::Run {
+        check_against("manifest.json", embedded_validator(&MANIFEST, MANIFEST_SCHEMA), &manifest_json)?;
+    }
+    Manifest::deserialize(&manifest_json).map_err(|e| Error::registry("manifest.json", e.to_string()))
+}
+
 /// Whether a skill set is checked against the manifest and skill.json schemas while loading.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Checks {
@@ -355,7 +361,7 @@ fn load_skill(entry: ManifestEntry, files: &Files, checks: Checks) -> Result<Ski
     if checks == Checks::Run {
         check_against(&spec_path, embedded_validator(&SKILL, SKILL_SCHEMA), &spec_json)?;
     }
-    let spec: SkillSpec = serde_json::from_value(spec_json).map_err(|e| Error::registry(&spec_path, e.to_string()))?;
+    let spec = SkillSpec::deserialize(&spec_json).map_err(|e| Error::registry(&spec_path, e.to_string()))?;
 
     let md_path = format!("{dir}/SKILL.md");
     let skill_md = String::from_utf8(file(&md_path)?.clone()).map_err(|_| Error::registry(&md_path, "not UTF-8"))?;

@@ -109,8 +109,8 @@ struct Phrase {
     text: String,
     /// Its words, determiners dropped (never empty).
     words: Vec<Word>,
-    /// Normalized and spaced ("set up the database").
-    spaced: String,
+    /// Normalized and spaced ("set up the database"); made when the phrase is first scored.
+    spaced: std::sync::OnceLock<String>,
     /// What the text must contain for the phrase to match: each Latin word's canonical form and
     /// each Hangul syllable.
     keys: Vec<String>,
@@ -135,7 +135,13 @@ impl TriggerIndex {
                 }
                 keys.sort();
                 keys.dedup();
-                phrases.push(Phrase { skill: i as u32, text: text.to_owned(), words, spaced: spaced(text), keys });
+                phrases.push(Phrase {
+                    skill: i as u32,
+                    text: text.to_owned(),
+                    words,
+                    spaced: Default::default(),
+                    keys,
+                });
             }
         }
         let mut count: HashMap<&str, usize> = HashMap::new();
@@ -451,7 +457,7 @@ fn contains_bounded(hay: &str, needle: &str) -> bool {
 fn score(spaced_text: &str, items: &[Item], phrase: &Phrase) -> Option<f64> {
     let tw = &phrase.words;
     let gap = (0..items.len()).filter_map(|p| match_from(items, tw, 0, p)).min()?;
-    let trig = &phrase.spaced;
+    let trig = phrase.spaced.get_or_init(|| spaced(&phrase.text));
     let letters = trig.chars().filter(|c| *c != ' ').count().min(20) as f64;
     let literal =
         trig.split(' ').filter(|w| contains_bounded(spaced_text, w)).count() as f64 / trig.split(' ').count() as f64;
