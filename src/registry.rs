@@ -3,7 +3,7 @@
 //! run time, and validates all of it before anything runs.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use include_dir::{Dir, include_dir};
@@ -155,10 +155,29 @@ pub struct Skill {
     pub(crate) templates: Templates,
 }
 
-/// A skill's Tera templates: the sources are read at load, compiled together on the first render.
+/// A template's text: in memory (the embedded set), or a file read on the first render.
+enum Source {
+    Text(String),
+    File(PathBuf),
+}
+
+impl Source {
+    fn text(&self) -> std::result::Result<std::borrow::Cow<'_, str>, String> {
+        match self {
+            Source::Text(text) => Ok(text.into()),
+            Source::File(path) => {
+                let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+                String::from_utf8(bytes).map(Into::into).map_err(|_| "template is not UTF-8".to_owned())
+            }
+        }
+    }
+}
+
+/// A skill's Tera templates: listed at load, read (from disk) and compiled together on the first
+/// render.
 pub(crate) struct Templates {
     dir: String,
-    sources: Vec<(String, String)>,
+    sources: Vec<(String, Source)>,
     compiled: OnceLock<std::result::Result<tera::Tera, String>>,
     /// The skill's inline templates (`env-file` values, command lines), compiled once on first
     /// use, each named by its own text; a run renders them without building a Tera instance.
@@ -172,7 +191,11 @@ impl Templates {
         let compiled = self.compiled.get_or_init(|| {
             let mut tera = tera::Tera::default();
             tera.autoescape_on(vec![]);
-            tera.add_raw_templates(self.sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+            let mut texts = Vec::with_capacity(self.sources.len());
+            for (name, source) in &self.sources {
+                texts.push((name.as_str(), source.text().map_err(|e| format!("{}/{name}: {e}", self.dir))?));
+            }
+            tera.add_raw_templates(texts.iter().map(|(n, t)| (*n, t.as_ref())))
                 .map_err(|e| format!("{}: {}", self.dir, tera_message(&e)))?;
             Ok(tera)
         });
@@ -244,6 +267,9 @@ pub struct Registry {
 }
 
 type Files = BTreeMap<String, Vec<u8>>;
+/// Files of a skill set on disk that are read only when needed (templates: on a skill's first
+/// render), by path relative to the set's root.
+type Deferred = BTreeMap<String, PathBuf>;
 
 impl Registry {
     /// The skill set built into the binary.
@@ -259,7 +285,7 @@ impl Registry {
 
     /// A skill set on disk: `root/manifest.json` with paths relative to `root`.
     pub fn from_dir(root: &Path) -> Result<Self> {
-        let mut files = Files::new();
+        let (mut files, mut deferred) = (Files::new(), Deferred::new());
         let manifest = root.join("manifest.json");
         let text = std::fs::read(&manifest).map_err(|e| Error::io(&manifest, e))?;
         files.insert("manifest.json".into(), text);
@@ -272,10 +298,12 @@ impl Registry {
                         format!("path `{rel}` must stay inside the skills directory"),
                     ));
                 }
-                collect_dir(root, Path::new(rel), &mut files)?;
             }
+            collect_dir(root, Path::new(&entry.input_schema), &mut files, &mut deferred, None)?;
+            let dir = Path::new(&entry.dir);
+            collect_dir(root, dir, &mut files, &mut deferred, Some(&dir.join("templates")))?;
         }
-        Self::from_manifest(manifest, &files, Checks::Run)
+        Self::from_manifest(manifest, &files, &deferred, Checks::Run)
     }
 
     /// `--skills-dir` if given, else `SKILLRUN_SKILLS_DIR`, else the embedded set.
@@ -287,17 +315,17 @@ impl Registry {
     }
 
     fn from_files(files: &Files, checks: Checks) -> Result<Self> {
-        Self::from_manifest(parse_manifest(&files["manifest.json"], checks)?, files, checks)
+        Self::from_manifest(parse_manifest(&files["manifest.json"], checks)?, files, &Deferred::new(), checks)
     }
 
-    fn from_manifest(manifest: Manifest, files: &Files, checks: Checks) -> Result<Self> {
+    fn from_manifest(manifest: Manifest, files: &Files, deferred: &Deferred, checks: Checks) -> Result<Self> {
         let mut skills: Vec<Skill> = Vec::with_capacity(manifest.skills.len());
         let mut by_id = HashMap::with_capacity(manifest.skills.len());
         for entry in manifest.skills {
             if by_id.insert(entry.id.clone(), skills.len()).is_some() {
                 return Err(Error::registry("manifest.json", format!("skill id `{}` is listed twice", entry.id)));
             }
-            skills.push(load_skill(entry, files, checks)?);
+            skills.push(load_skill(entry, files, deferred, checks)?);
         }
         Ok(Registry { skills, by_id, triggers: OnceLock::new() })
     }
@@ -345,7 +373,7 @@ enum Checks {
     Skip,
 }
 
-fn load_skill(entry: ManifestEntry, files: &Files, checks: Checks) -> Result<Skill> {
+fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: Checks) -> Result<Skill> {
     let dir = entry.dir.trim_end_matches('/').to_owned();
     let file = |rel: &str| -> Result<&Vec<u8>> {
         files.get(rel).ok_or_else(|| Error::registry(rel, format!("missing (needed by skill `{}`)", entry.id)))
@@ -373,8 +401,12 @@ fn load_skill(entry: ManifestEntry, files: &Files, checks: Checks) -> Result<Ski
         let Some(rel) = path.strip_prefix(&prefix) else { break };
         if rel.starts_with("templates/") {
             let text = String::from_utf8(bytes.clone()).map_err(|_| Error::registry(path, "template is not UTF-8"))?;
-            sources.push((rel.to_owned(), text));
+            sources.push((rel.to_owned(), Source::Text(text)));
         }
+    }
+    for (path, full) in deferred.range(prefix.clone()..) {
+        let Some(rel) = path.strip_prefix(&prefix) else { break };
+        sources.push((rel.to_owned(), Source::File(full.clone())));
     }
     for step in &spec.steps {
         if let Step::Render { template, .. } = step
@@ -470,37 +502,53 @@ fn collect_embedded(dir: &Dir<'_>, prefix: &str, files: &mut Files) {
     }
 }
 
-fn collect_dir(root: &Path, rel: &Path, files: &mut Files) -> Result<()> {
+fn collect_dir(
+    root: &Path,
+    rel: &Path,
+    files: &mut Files,
+    deferred: &mut Deferred,
+    defer: Option<&Path>,
+) -> Result<()> {
     let full = root.join(rel);
     let meta = std::fs::metadata(&full).map_err(|e| Error::io(&full, e))?;
     if meta.is_file() {
-        return read_into(&full, rel, files);
+        return read_into(&full, rel, files, deferred, defer);
     }
-    collect_entries(root, rel, files)
+    collect_entries(root, rel, files, deferred, defer)
 }
 
 /// Reads a directory's files, recursively, using the entry types `read_dir` already returns
-/// (no `stat` per file: a set of thousands of skills loads in milliseconds).
-fn collect_entries(root: &Path, rel: &Path, files: &mut Files) -> Result<()> {
+/// (no `stat` per file); files under `defer` are only listed, to be read when needed.
+fn collect_entries(
+    root: &Path,
+    rel: &Path,
+    files: &mut Files,
+    deferred: &mut Deferred,
+    defer: Option<&Path>,
+) -> Result<()> {
     let full = root.join(rel);
     for item in std::fs::read_dir(&full).map_err(|e| Error::io(&full, e))? {
         let item = item.map_err(|e| Error::io(&full, e))?;
         let child = rel.join(item.file_name());
         let kind = item.file_type().map_err(|e| Error::io(item.path(), e))?;
         if kind.is_dir() {
-            collect_entries(root, &child, files)?;
+            collect_entries(root, &child, files, deferred, defer)?;
         } else if kind.is_file() {
-            read_into(&item.path(), &child, files)?;
+            read_into(&item.path(), &child, files, deferred, defer)?;
         } else {
-            collect_dir(root, &child, files)?; // a symbolic link: follow it
+            collect_dir(root, &child, files, deferred, defer)?; // a symbolic link: follow it
         }
     }
     Ok(())
 }
 
-fn read_into(full: &Path, rel: &Path, files: &mut Files) -> Result<()> {
-    let bytes = std::fs::read(full).map_err(|e| Error::io(full, e))?;
-    files.insert(rel.to_string_lossy().replace('\\', "/"), bytes);
+fn read_into(full: &Path, rel: &Path, files: &mut Files, deferred: &mut Deferred, defer: Option<&Path>) -> Result<()> {
+    let key = rel.to_string_lossy().replace('\\', "/");
+    if defer.is_some_and(|d| rel.starts_with(d)) {
+        deferred.insert(key, full.to_path_buf());
+    } else {
+        files.insert(key, std::fs::read(full).map_err(|e| Error::io(full, e))?);
+    }
     Ok(())
 }
 
