@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::registry::{Registry, Skill};
-use crate::trigger::{Lang, SkillTriggers, TriggerMatch};
+use crate::trigger::{Lang, TriggerMatch};
 
 /// One ranked skill with what a caller still has to supply.
 #[derive(Debug, Clone, Serialize)]
@@ -40,15 +40,7 @@ pub struct Reply {
 
 /// Ranks the registry's skills for `text`.
 pub fn rank(registry: &Registry, text: &str) -> Vec<TriggerMatch> {
-    let sets: Vec<SkillTriggers<'_>> = registry
-        .skills()
-        .iter()
-        .map(|s| SkillTriggers {
-            skill: s.id(),
-            phrases: s.entry.triggers.ko.iter().chain(&s.entry.triggers.en).map(String::as_str).collect(),
-        })
-        .collect();
-    crate::trigger::rank(text, &sets)
+    registry.trigger_index().rank(text)
 }
 
 /// Matches `text`, extracts what it can, and says what is missing, in the text's language

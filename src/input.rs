@@ -42,8 +42,10 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
     let mut notes = Vec::new();
     let input = &normalize_enums(skill, object, lang, &mut notes);
     let object = input.as_object().expect("still an object");
-    let mut errors: Vec<FieldError> =
-        skill.validator.iter_errors(input).flat_map(|e| describe(skill, &e, lang)).collect();
+    // pipeline::run compiled the validator before calling here; a schema that does not compile
+    // is reported there as a registry error, so this branch only guards other callers.
+    let validator = skill.validator().map_err(|e| vec![FieldError { field: String::new(), message: e.to_string() }])?;
+    let mut errors: Vec<FieldError> = validator.iter_errors(input).flat_map(|e| describe(skill, &e, lang)).collect();
     errors.sort_by(|a, b| a.field.cmp(&b.field));
     errors.dedup();
     if !errors.is_empty() {
@@ -114,8 +116,8 @@ pub fn check_field(
 ) -> Result<CheckedField, Vec<FieldError>> {
     let normalized = normalize_enums(skill, given, lang, &mut Vec::new());
     let pointer = format!("/{field}");
-    let mut errors: Vec<FieldError> = skill
-        .validator
+    let validator = skill.validator().map_err(|e| vec![FieldError { field: String::new(), message: e.to_string() }])?;
+    let mut errors: Vec<FieldError> = validator
         .iter_errors(&normalized)
         .flat_map(|e| describe(skill, &e, lang))
         .filter(|e| e.field == pointer)

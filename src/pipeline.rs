@@ -63,6 +63,7 @@ impl Stage {
 /// part-way (see [`crate::journal`]), then plans and applies under the same lock.
 pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage) -> bool) -> Result<Report> {
     let skill = registry.get(&request.skill)?;
+    skill.validator()?; // compiled on first use: a broken schema is a registry error, not bad input
     let lang = request.lang.unwrap_or(Lang::En);
     let input = match crate::input::prepare(skill, &request.input, lang) {
         Ok(input) => input,

@@ -118,7 +118,7 @@ pub fn plan(skill: &Skill, input: &ValidInput, options: Options, lang: Lang) -> 
             Step::EnvFile { path, secret, set, when } if applies(when, &context) => {
                 let mut values = BTreeMap::new();
                 for (key, value) in set {
-                    values.insert(key.clone(), render_str(value, path, &context)?);
+                    values.insert(key.clone(), render_str(skill, value, path, &context)?);
                 }
                 planner.env_file(path, &values, *secret)?;
             }
@@ -153,7 +153,7 @@ pub fn plan(skill: &Skill, input: &ValidInput, options: Options, lang: Lang) -> 
     }
     let mut commands = Vec::new();
     for command in &skill.spec.commands {
-        let run = render_str(&command.run, "commands", &context)?;
+        let run = render_str(skill, &command.run, "commands", &context)?;
         if !run.trim().is_empty() {
             commands.push(PlannedCommand { run, about: command.about.as_ref().map(|a| a.get(lang).to_owned()) });
         }
@@ -192,12 +192,12 @@ fn render(skill: &Skill, template: &str, path: &str, context: &Map<String, Value
     })
 }
 
-fn render_str(text: &str, path: &str, context: &Map<String, Value>) -> Result<String> {
+fn render_str(skill: &Skill, text: &str, path: &str, context: &Map<String, Value>) -> Result<String> {
     if !text.contains("{{") && !text.contains("{%") {
         return Ok(text.to_owned());
     }
     let ctx = tera::Context::from_value(Value::Object(context.clone())).expect("an object is a context");
-    tera::Tera::one_off(text, &ctx, false).map_err(|e| Error::Render {
+    skill.templates.render_inline(text, &ctx).map_err(|e| Error::Render {
         template: "(inline)".to_owned(),
         path: path.to_owned(),
         message: crate::registry::tera_message(&e),

@@ -2,15 +2,16 @@
 //! templates and `SKILL.md`, from the set embedded in the binary or from a directory given at
 //! run time, and validates all of it before anything runs.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use include_dir::{Dir, include_dir};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::trigger::Lang;
+use crate::trigger::{Lang, SkillTriggers, TriggerIndex};
 
 static EMBEDDED_SKILLS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/skills");
 static EMBEDDED_SCHEMAS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/schemas");
@@ -143,19 +144,99 @@ pub struct SkillSpec {
     pub commands: Vec<CommandSpec>,
 }
 
-/// A loaded, validated skill.
+/// A loaded, validated skill. Its input validator and templates are compiled on first use
+/// (a skill set of thousands starts in milliseconds; a run compiles only its own skill).
 pub struct Skill {
     pub entry: ManifestEntry,
     pub input_schema: Value,
     pub spec: SkillSpec,
     pub skill_md: String,
-    pub(crate) validator: jsonschema::Validator,
-    pub(crate) templates: tera::Tera,
+    validator: OnceLock<std::result::Result<jsonschema::Validator, String>>,
+    pub(crate) templates: Templates,
+}
+
+/// A template's text: in memory (the embedded set), or a file read on the first render.
+enum Source {
+    Text(String),
+    File(PathBuf),
+}
+
+impl Source {
+    fn text(&self) -> std::result::Result<std::borrow::Cow<'_, str>, String> {
+        match self {
+            Source::Text(text) => Ok(text.into()),
+            Source::File(path) => {
+                let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+                String::from_utf8(bytes).map(Into::into).map_err(|_| "template is not UTF-8".to_owned())
+            }
+        }
+    }
+}
+
+/// A skill's Tera templates: listed at load, read (from disk) and compiled together on the first
+/// render.
+pub(crate) struct Templates {
+    dir: String,
+    sources: Vec<(String, Source)>,
+    compiled: OnceLock<std::result::Result<tera::Tera, String>>,
+    /// The skill's inline templates (`env-file` values, command lines), compiled once on first
+    /// use, each named by its own text; a run renders them without building a Tera instance.
+    inline: Vec<String>,
+    inline_compiled: OnceLock<Option<tera::Tera>>,
+}
+
+impl Templates {
+    /// Renders template `name`; a template that does not compile fails here, with Tera's reason.
+    pub(crate) fn render(&self, name: &str, context: &tera::Context) -> tera::Result<String> {
+        let compiled = self.compiled.get_or_init(|| {
+            let mut tera = tera::Tera::default();
+            tera.autoescape_on(vec![]);
+            let mut texts = Vec::with_capacity(self.sources.len());
+            for (name, source) in &self.sources {
+                texts.push((name.as_str(), source.text().map_err(|e| format!("{}/{name}: {e}", self.dir))?));
+            }
+            tera.add_raw_templates(texts.iter().map(|(n, t)| (*n, t.as_ref())))
+                .map_err(|e| format!("{}: {}", self.dir, tera_message(&e)))?;
+            Ok(tera)
+        });
+        match compiled {
+            Ok(tera) => tera.render(name, context),
+            Err(message) => Err(tera::Error::msg(message.clone())),
+        }
+    }
+
+    /// Renders an inline template of the skill (compiled once), or any other text one-off.
+    /// A text that does not compile is rendered one-off too, so its error is its own.
+    pub(crate) fn render_inline(&self, text: &str, context: &tera::Context) -> tera::Result<String> {
+        let compiled = self.inline_compiled.get_or_init(|| {
+            let mut tera = tera::Tera::default();
+            tera.autoescape_on(vec![]);
+            tera.add_raw_templates(self.inline.iter().map(|t| (t.as_str(), t.as_str()))).ok()?;
+            Some(tera)
+        });
+        match compiled {
+            Some(tera) if self.inline.iter().any(|t| t == text) => tera.render(text, context),
+            _ => tera::Tera::one_off(text, context, false),
+        }
+    }
 }
 
 impl Skill {
     pub fn id(&self) -> &str {
         &self.entry.id
+    }
+    /// The input schema's validator, compiled on first use; a schema that does not compile is a
+    /// registry error naming its file.
+    pub(crate) fn validator(&self) -> Result<&jsonschema::Validator> {
+        self.validator
+            .get_or_init(|| {
+                jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft202012)
+                    .build(&self.input_schema)
+                    .map_err(|e| format!("not a valid JSON Schema: {e}"))
+            })
+            .as_ref()
+            .map_err(|message| Error::registry(&self.entry.input_schema, message.clone()))
     }
     /// How to fix `field` (a property name), in `lang`: the schema's `x-hint`.
     pub fn hint(&self, field: &str, lang: Lang) -> Option<&str> {
@@ -184,9 +265,16 @@ impl Skill {
 /// All skills of one skill set.
 pub struct Registry {
     skills: Vec<Skill>,
+    /// Position of each skill in `skills`, by id.
+    by_id: HashMap<String, usize>,
+    /// Every skill's trigger phrases, prepared on the first match (`list` or `run` never pay it).
+    triggers: OnceLock<TriggerIndex>,
 }
 
 type Files = BTreeMap<String, Vec<u8>>;
+/// Files of a skill set on disk that are read only when needed (templates: on a skill's first
+/// render), by path relative to the set's root.
+type Deferred = BTreeMap<String, PathBuf>;
 
 impl Registry {
     /// The skill set built into the binary.
@@ -195,17 +283,19 @@ impl Registry {
         files.insert("manifest.json".into(), EMBEDDED_MANIFEST.as_bytes().to_vec());
         collect_embedded(&EMBEDDED_SKILLS, "skills", &mut files);
         collect_embedded(&EMBEDDED_SCHEMAS, "schemas", &mut files);
-        Self::from_files(&files)
+        // The embedded set is checked against the manifest and skill schemas by the test suite
+        // (`embedded_set_passes_the_schema_checks`), not on every start of the binary.
+        Self::from_files(&files, Checks::Skip)
     }
 
     /// A skill set on disk: `root/manifest.json` with paths relative to `root`.
     pub fn from_dir(root: &Path) -> Result<Self> {
-        let mut files = Files::new();
+        let (mut files, mut deferred) = (Files::new(), Deferred::new());
         let manifest = root.join("manifest.json");
         let text = std::fs::read(&manifest).map_err(|e| Error::io(&manifest, e))?;
         files.insert("manifest.json".into(), text);
-        let parsed: Manifest = parse_json("manifest.json", &files["manifest.json"])?;
-        for entry in &parsed.skills {
+        let manifest = parse_manifest(&files["manifest.json"], Checks::Run)?;
+        for entry in &manifest.skills {
             for rel in [&entry.input_schema, &entry.dir] {
                 if !is_relative_inside(rel) {
                     return Err(Error::registry(
@@ -213,10 +303,12 @@ impl Registry {
                         format!("path `{rel}` must stay inside the skills directory"),
                     ));
                 }
-                collect_dir(root, Path::new(rel), &mut files)?;
             }
+            collect_dir(root, Path::new(&entry.input_schema), &mut files, &mut deferred, None)?;
+            let dir = Path::new(&entry.dir);
+            collect_dir(root, dir, &mut files, &mut deferred, Some(&dir.join("templates")))?;
         }
-        Self::from_files(&files)
+        Self::from_manifest(manifest, &files, &deferred, Checks::Run)
     }
 
     /// `--skills-dir` if given, else `SKILLRUN_SKILLS_DIR`, else the embedded set.
@@ -227,27 +319,43 @@ impl Registry {
         }
     }
 
-    fn from_files(files: &Files) -> Result<Self> {
-        let manifest_json: Value = parse_json("manifest.json", &files["manifest.json"])?;
-        check_against("manifest.json", MANIFEST_SCHEMA, &manifest_json)?;
-        let manifest: Manifest =
-            serde_json::from_value(manifest_json).map_err(|e| Error::registry("manifest.json", e.to_string()))?;
-        let mut skills: Vec<Skill> = Vec::new();
+    fn from_files(files: &Files, checks: Checks) -> Result<Self> {
+        Self::from_manifest(parse_manifest(&files["manifest.json"], checks)?, files, &Deferred::new(), checks)
+    }
+
+    fn from_manifest(manifest: Manifest, files: &Files, deferred: &Deferred, checks: Checks) -> Result<Self> {
+        let mut skills: Vec<Skill> = Vec::with_capacity(manifest.skills.len());
+        let mut by_id = HashMap::with_capacity(manifest.skills.len());
         for entry in manifest.skills {
-            if skills.iter().any(|s| s.entry.id == entry.id) {
+            if by_id.insert(entry.id.clone(), skills.len()).is_some() {
                 return Err(Error::registry("manifest.json", format!("skill id `{}` is listed twice", entry.id)));
             }
-            skills.push(load_skill(entry, files)?);
+            skills.push(load_skill(entry, files, deferred, checks)?);
         }
-        Ok(Registry { skills })
+        Ok(Registry { skills, by_id, triggers: OnceLock::new() })
     }
 
     pub fn skills(&self) -> &[Skill] {
         &self.skills
     }
 
+    /// The trigger index of all skills (Korean phrases, then English, per skill), built once.
+    pub fn trigger_index(&self) -> &TriggerIndex {
+        self.triggers.get_or_init(|| {
+            let sets: Vec<SkillTriggers<'_>> = self
+                .skills
+                .iter()
+                .map(|s| SkillTriggers {
+                    skill: s.id(),
+                    phrases: s.entry.triggers.ko.iter().chain(&s.entry.triggers.en).map(String::as_str).collect(),
+                })
+                .collect();
+            TriggerIndex::new(&sets)
+        })
+    }
+
     pub fn get(&self, id: &str) -> Result<&Skill> {
-        self.skills.iter().find(|s| s.entry.id == id).ok_or_else(|| Error::UnknownSkill {
+        self.by_id.get(id).map(|&i| &self.skills[i]).ok_or_else(|| Error::UnknownSkill {
             id: id.to_owned(),
             known: self.skills.iter().map(|s| s.entry.id.as_str()).collect::<Vec<_>>().join(", "),
         })
@@ -274,47 +382,77 @@ fn check_step_paths(spec_path: &str, spec: &Value) -> Result<()> {
     Ok(())
 }
 
-fn load_skill(entry: ManifestEntry, files: &Files) -> Result<Skill> {
+fn parse_manifest(bytes: &[u8], checks: Checks) -> Result<Manifest> {
+    let manifest_json: Value = parse_json("manifest.json", bytes)?;
+    static MANIFEST: OnceLock<jsonschema::Validator> = OnceLock::new();
+    if checks == Checks::Run {
+        check_against("manifest.json", embedded_validator(&MANIFEST, MANIFEST_SCHEMA), &manifest_json)?;
+    }
+    Manifest::deserialize(&manifest_json).map_err(|e| Error::registry("manifest.json", e.to_string()))
+}
+
+/// Whether a skill set is checked against the manifest and skill.json schemas while loading.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Checks {
+    Run,
+    Skip,
+}
+
+fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: Checks) -> Result<Skill> {
     let dir = entry.dir.trim_end_matches('/').to_owned();
     let file = |rel: &str| -> Result<&Vec<u8>> {
         files.get(rel).ok_or_else(|| Error::registry(rel, format!("missing (needed by skill `{}`)", entry.id)))
     };
     let input_schema: Value = parse_json(&entry.input_schema, file(&entry.input_schema)?)?;
-    let validator = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .build(&input_schema)
-        .map_err(|e| Error::registry(&entry.input_schema, format!("not a valid JSON Schema: {e}")))?;
+    if !input_schema.is_object() {
+        return Err(Error::registry(&entry.input_schema, "not a valid JSON Schema: must be an object"));
+    }
 
     let spec_path = format!("{dir}/skill.json");
     let spec_json: Value = parse_json(&spec_path, file(&spec_path)?)?;
     check_step_paths(&spec_path, &spec_json)?;
-    check_against(&spec_path, SKILL_SCHEMA, &spec_json)?;
-    let spec: SkillSpec = serde_json::from_value(spec_json).map_err(|e| Error::registry(&spec_path, e.to_string()))?;
+    static SKILL: OnceLock<jsonschema::Validator> = OnceLock::new();
+    if checks == Checks::Run {
+        check_against(&spec_path, embedded_validator(&SKILL, SKILL_SCHEMA), &spec_json)?;
+    }
+    let spec = SkillSpec::deserialize(&spec_json).map_err(|e| Error::registry(&spec_path, e.to_string()))?;
 
     let md_path = format!("{dir}/SKILL.md");
     let skill_md = String::from_utf8(file(&md_path)?.clone()).map_err(|_| Error::registry(&md_path, "not UTF-8"))?;
     check_front_matter(&md_path, &skill_md, dir.rsplit('/').next().unwrap_or(&dir))?;
 
-    let mut templates = tera::Tera::default();
-    templates.autoescape_on(vec![]);
     let prefix = format!("{dir}/");
     let mut sources = Vec::new();
     for (path, bytes) in files.range(prefix.clone()..) {
         let Some(rel) = path.strip_prefix(&prefix) else { break };
         if rel.starts_with("templates/") {
             let text = String::from_utf8(bytes.clone()).map_err(|_| Error::registry(path, "template is not UTF-8"))?;
-            sources.push((rel.to_owned(), text));
+            sources.push((rel.to_owned(), Source::Text(text)));
         }
     }
-    templates.add_raw_templates(sources).map_err(|e| Error::registry(&dir, tera_message(&e)))?;
+    for (path, full) in deferred.range(prefix.clone()..) {
+        let Some(rel) = path.strip_prefix(&prefix) else { break };
+        sources.push((rel.to_owned(), Source::File(full.clone())));
+    }
     for step in &spec.steps {
         if let Step::Render { template, .. } = step
-            && !templates.get_template_names().any(|n| n == template)
+            && !sources.iter().any(|(n, _)| n == template)
         {
             return Err(Error::registry(&spec_path, format!("template `{template}` does not exist")));
         }
     }
-    Ok(Skill { entry, input_schema, spec, skill_md, validator, templates })
+    let mut inline: Vec<String> = Vec::new();
+    for step in &spec.steps {
+        if let Step::EnvFile { set, .. } = step {
+            inline.extend(set.values().cloned());
+        }
+    }
+    inline.extend(spec.commands.iter().map(|c| c.run.clone()));
+    inline.retain(|t| t.contains("{{") || t.contains("{%"));
+    inline.sort();
+    inline.dedup();
+    let templates = Templates { dir, sources, compiled: OnceLock::new(), inline, inline_compiled: OnceLock::new() };
+    Ok(Skill { entry, input_schema, spec, skill_md, validator: OnceLock::new(), templates })
 }
 
 /// The message of a tera error with its causes, which hold the useful part.
@@ -353,9 +491,19 @@ fn check_front_matter(path: &str, text: &str, dir_name: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_against(file: &str, schema: &str, value: &Value) -> Result<()> {
-    let schema: Value = serde_json::from_str(schema).expect("embedded schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("embedded schema compiles");
+/// An embedded schema, compiled once per process.
+fn embedded_validator(cell: &'static OnceLock<jsonschema::Validator>, text: &str) -> &'static jsonschema::Validator {
+    cell.get_or_init(|| {
+        let schema: Value = serde_json::from_str(text).expect("embedded schema is JSON");
+        // Checked against its meta-schema by the tests, not on every start.
+        jsonschema::validator_for(&schema).expect("embedded schema compiles")
+    })
+}
+
+fn check_against(file: &str, validator: &jsonschema::Validator, value: &Value) -> Result<()> {
+    if validator.is_valid(value) {
+        return Ok(());
+    }
     let errors: Vec<String> =
         validator.iter_errors(value).map(|e| format!("at `{}`: {e}", e.instance_path())).collect();
     if errors.is_empty() { Ok(()) } else { Err(Error::registry(file, errors.join("; "))) }
@@ -380,17 +528,93 @@ fn collect_embedded(dir: &Dir<'_>, prefix: &str, files: &mut Files) {
     }
 }
 
-fn collect_dir(root: &Path, rel: &Path, files: &mut Files) -> Result<()> {
+fn collect_dir(
+    root: &Path,
+    rel: &Path,
+    files: &mut Files,
+    deferred: &mut Deferred,
+    defer: Option<&Path>,
+) -> Result<()> {
     let full = root.join(rel);
     let meta = std::fs::metadata(&full).map_err(|e| Error::io(&full, e))?;
     if meta.is_file() {
-        let bytes = std::fs::read(&full).map_err(|e| Error::io(&full, e))?;
-        files.insert(rel.to_string_lossy().replace('\\', "/"), bytes);
-        return Ok(());
+        return read_into(&full, rel, files, deferred, defer);
     }
+    collect_entries(root, rel, files, deferred, defer)
+}
+
+/// Reads a directory's files, recursively, using the entry types `read_dir` already returns
+/// (no `stat` per file); files under `defer` are only listed, to be read when needed.
+fn collect_entries(
+    root: &Path,
+    rel: &Path,
+    files: &mut Files,
+    deferred: &mut Deferred,
+    defer: Option<&Path>,
+) -> Result<()> {
+    let full = root.join(rel);
     for item in std::fs::read_dir(&full).map_err(|e| Error::io(&full, e))? {
         let item = item.map_err(|e| Error::io(&full, e))?;
-        collect_dir(root, &rel.join(item.file_name()), files)?;
+        let child = rel.join(item.file_name());
+        let kind = item.file_type().map_err(|e| Error::io(item.path(), e))?;
+        if kind.is_dir() {
+            collect_entries(root, &child, files, deferred, defer)?;
+        } else if kind.is_file() {
+            read_into(&item.path(), &child, files, deferred, defer)?;
+        } else {
+            collect_dir(root, &child, files, deferred, defer)?; // a symbolic link: follow it
+        }
     }
     Ok(())
+}
+
+fn read_into(full: &Path, rel: &Path, files: &mut Files, deferred: &mut Deferred, defer: Option<&Path>) -> Result<()> {
+    let key = rel.to_string_lossy().replace('\\', "/");
+    if defer.is_some_and(|d| rel.starts_with(d)) {
+        deferred.insert(key, full.to_path_buf());
+    } else {
+        files.insert(key, std::fs::read(full).map_err(|e| Error::io(full, e))?);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_set_passes_the_schema_checks() {
+        let mut files = Files::new();
+        files.insert("manifest.json".into(), EMBEDDED_MANIFEST.as_bytes().to_vec());
+        collect_embedded(&EMBEDDED_SKILLS, "skills", &mut files);
+        collect_embedded(&EMBEDDED_SCHEMAS, "schemas", &mut files);
+        let registry = Registry::from_files(&files, Checks::Run).unwrap();
+        for (text, name) in [(MANIFEST_SCHEMA, "manifest"), (SKILL_SCHEMA, "skill"), (REPORT_SCHEMA, "report")] {
+            let schema: Value = serde_json::from_str(text).unwrap();
+            assert!(jsonschema::meta::is_valid(&schema), "{name} schema");
+        }
+        for skill in registry.skills() {
+            skill.validator().unwrap();
+            assert!(jsonschema::meta::is_valid(&skill.input_schema), "{}", skill.id());
+        }
+    }
+
+    #[test]
+    fn a_broken_template_or_schema_fails_on_first_use_naming_the_file() {
+        let mut files = Files::new();
+        files.insert("manifest.json".into(), EMBEDDED_MANIFEST.as_bytes().to_vec());
+        collect_embedded(&EMBEDDED_SKILLS, "skills", &mut files);
+        collect_embedded(&EMBEDDED_SCHEMAS, "schemas", &mut files);
+        files.insert("skills/database-setup/templates/empty.tera".into(), b"{% if %}".to_vec());
+        files.insert("schemas/database-setup.input.schema.json".into(), br#"{"type": 12}"#.to_vec());
+        let registry = Registry::from_files(&files, Checks::Run).unwrap();
+        let skill = registry.get("database-setup").unwrap();
+        let err = skill.templates.render("templates/empty.tera", &tera::Context::new()).unwrap_err();
+        assert!(tera_message(&err).starts_with("skills/database-setup: "), "{}", tera_message(&err));
+        let err = skill.validator().unwrap_err().to_string();
+        assert!(
+            err.contains("schemas/database-setup.input.schema.json") && err.contains("not a valid JSON Schema"),
+            "{err}"
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! Trigger matching: maps free text (Korean or English) to skills by the trigger phrases their
-//! manifest lists. Defines [`Lang`], [`detect_lang`], [`SkillTriggers`], [`TriggerMatch`] and
-//! [`rank`].
+//! manifest lists. Defines [`Lang`], [`detect_lang`], [`SkillTriggers`], [`TriggerMatch`],
+//! [`rank`] and [`TriggerIndex`] (the same ranking, prepared once for a skill set).
 //!
 //! Text and triggers go through the same pipeline, so nothing here knows any particular skill:
 //! 1. Unicode NFKC, then lowercase ("ＤＢ" → "db"); anything not alphanumeric (punctuation, emoji,
@@ -24,6 +24,8 @@
 //! at Latin ends) gets +0.06 and a rule-based one +0.03 minus 0.005 per gap item or glued pair
 //! (at most 0.03), so exact beats fuzzy; then the share of trigger words found literally (+0.006
 //! at most: "db set up" names "db setup", not "database setup"), then length (+0.00015 a letter).
+
+use std::collections::{HashMap, HashSet};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -84,34 +86,148 @@ pub struct SkillTriggers<'a> {
 
 /// Ranks skills whose triggers match `text`, best first; each skill at most once, naming its
 /// best trigger. Empty when nothing matches. Ties are broken by skill id.
+/// To rank many texts against the same skills, build a [`TriggerIndex`] once instead.
 pub fn rank(text: &str, skills: &[SkillTriggers<'_>]) -> Vec<TriggerMatch> {
-    let lang = detect_lang(text);
-    let spaced = spaced(text);
-    if spaced.is_empty() {
-        return Vec::new();
-    }
-    let items = flatten(&words(text));
-    let mut out: Vec<TriggerMatch> = Vec::new();
-    for sk in skills {
-        let mut best: Option<(f64, &str)> = None;
-        for &phrase in &sk.phrases {
-            if let Some(s) = score(&spaced, &items, phrase)
-                && best.is_none_or(|(b, _)| s > b)
-            {
-                best = Some((s, phrase));
+    TriggerIndex::new(skills).rank(text)
+}
+
+/// The trigger phrases of a skill set, prepared once (words split and canonicalized, keys
+/// indexed), so that ranking a text costs what the text holds, not the number of skills: a
+/// phrase is scored only when every one of its words occurs in the text, and it is found through
+/// the rarest of its words.
+pub struct TriggerIndex {
+    skills: Vec<String>,
+    phrases: Vec<Phrase>,
+    by_key: HashMap<String, Vec<u32>>,
+}
+
+/// One trigger phrase, ready to score.
+struct Phrase {
+    /// Index into `TriggerIndex::skills`.
+    skill: u32,
+    /// As the manifest spells it.
+    text: String,
+    /// Its words, determiners dropped (never empty).
+    words: Vec<Word>,
+    /// Normalized and spaced ("set up the database"); made when the phrase is first scored.
+    spaced: std::sync::OnceLock<String>,
+    /// What the text must contain for the phrase to match: each Latin word's canonical form and
+    /// each Hangul syllable.
+    keys: Vec<String>,
+}
+
+impl TriggerIndex {
+    pub fn new(skills: &[SkillTriggers<'_>]) -> Self {
+        let mut phrases = Vec::new();
+        for (i, sk) in skills.iter().enumerate() {
+            for &text in &sk.phrases {
+                let words: Vec<Word> =
+                    words(text).into_iter().filter(|w| !matches!(w, Word::Latin(l) if l.det)).collect();
+                if words.is_empty() {
+                    continue; // only determiners: never matches
+                }
+                let mut keys: Vec<String> = Vec::new();
+                for w in &words {
+                    match w {
+                        Word::Latin(l) => keys.push(l.canon.clone()),
+                        Word::Hangul(h) => keys.extend(h.chars().map(String::from)),
+                    }
+                }
+                keys.sort();
+                keys.dedup();
+                phrases.push(Phrase {
+                    skill: i as u32,
+                    text: text.to_owned(),
+                    words,
+                    spaced: Default::default(),
+                    keys,
+                });
             }
         }
-        if let Some((score, trigger)) = best {
-            let m = TriggerMatch { skill: sk.skill.into(), trigger: trigger.into(), lang, score };
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for p in &phrases {
+            for k in &p.keys {
+                *count.entry(k).or_default() += 1;
+            }
+        }
+        let mut by_key: HashMap<String, Vec<u32>> = HashMap::new();
+        for (id, p) in phrases.iter().enumerate() {
+            let rarest = p.keys.iter().min_by_key(|k| count[k.as_str()]).expect("a phrase has a word");
+            by_key.entry(rarest.clone()).or_default().push(id as u32);
+        }
+        TriggerIndex { skills: skills.iter().map(|s| s.skill.to_owned()).collect(), phrases, by_key }
+    }
+
+    /// Ranks the skills whose triggers match `text`, exactly as [`rank`] does.
+    pub fn rank(&self, text: &str) -> Vec<TriggerMatch> {
+        let lang = detect_lang(text);
+        let spaced = spaced(text);
+        if spaced.is_empty() {
+            return Vec::new();
+        }
+        let items = flatten(&words(text));
+        let keys = text_keys(&items);
+        let mut candidates: Vec<u32> =
+            keys.iter().filter_map(|k| self.by_key.get(k.as_str())).flatten().copied().collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        // Candidates come in (skill, phrase) order: the first best phrase of each skill wins.
+        let mut best: Vec<(u32, f64, &str)> = Vec::new();
+        for id in candidates {
+            let p = &self.phrases[id as usize];
+            if !p.keys.iter().all(|k| keys.contains(k.as_str())) {
+                continue;
+            }
+            let Some(s) = score(&spaced, &items, p) else { continue };
+            match best.last_mut() {
+                Some(b) if b.0 == p.skill => {
+                    if s > b.1 {
+                        *b = (p.skill, s, &p.text);
+                    }
+                }
+                _ => best.push((p.skill, s, &p.text)),
+            }
+        }
+        let mut out: Vec<TriggerMatch> = Vec::new();
+        for (skill, score, trigger) in best {
+            let m = TriggerMatch { skill: self.skills[skill as usize].clone(), trigger: trigger.into(), lang, score };
             match out.iter_mut().find(|o| o.skill == m.skill) {
                 Some(o) if o.score < m.score => *o = m,
                 Some(_) => {}
                 None => out.push(m),
             }
         }
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.skill.cmp(&b.skill)));
+        out
     }
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.skill.cmp(&b.skill)));
-    out
+}
+
+/// The keys a text offers (see [`Phrase::keys`]): its Latin words' canonical forms, the stems of
+/// two Latin words typed apart ("sql alchemy"), and its Hangul syllables.
+fn text_keys(items: &[Item]) -> HashSet<String> {
+    let mut keys = HashSet::new();
+    fn word(it: &Item) -> Option<&Latin> {
+        match it {
+            Item::Latin(l) if !l.det => Some(l),
+            _ => None,
+        }
+    }
+    for (i, it) in items.iter().enumerate() {
+        match it {
+            Item::Syl(c) => {
+                keys.insert(c.to_string());
+            }
+            Item::Latin(_) => {
+                if let Some(a) = word(it) {
+                    keys.insert(a.canon.clone());
+                    if let Some(b) = items.get(i + 1).and_then(word) {
+                        keys.insert(stem(&format!("{}{}", a.raw, b.raw)));
+                    }
+                }
+            }
+        }
+    }
+    keys
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,7 +271,15 @@ enum Item {
 }
 
 fn normalize(s: &str) -> String {
-    s.nfkc().collect::<String>().to_lowercase()
+    // Fast paths give the same result: ASCII and NFKC-normal text (Hangul syllables) are their
+    // own NFKC form.
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    match unicode_normalization::is_nfkc_quick(s.chars()) {
+        unicode_normalization::IsNormalized::Yes => s.to_lowercase(),
+        _ => s.nfkc().collect::<String>().to_lowercase(),
+    }
 }
 
 /// Normalized text with every run of non-alphanumerics turned into one space.
@@ -330,20 +454,17 @@ fn contains_bounded(hay: &str, needle: &str) -> bool {
 }
 
 /// Score of one trigger phrase against the prepared text, or `None` when it does not match.
-fn score(spaced_text: &str, items: &[Item], phrase: &str) -> Option<f64> {
-    let tw: Vec<Word> = words(phrase).into_iter().filter(|w| !matches!(w, Word::Latin(l) if l.det)).collect();
-    if tw.is_empty() {
-        return None;
-    }
-    let gap = (0..items.len()).filter_map(|p| match_from(items, &tw, 0, p)).min()?;
-    let trig = spaced(phrase);
+fn score(spaced_text: &str, items: &[Item], phrase: &Phrase) -> Option<f64> {
+    let tw = &phrase.words;
+    let gap = (0..items.len()).filter_map(|p| match_from(items, tw, 0, p)).min()?;
+    let trig = phrase.spaced.get_or_init(|| spaced(&phrase.text));
     let letters = trig.chars().filter(|c| *c != ' ').count().min(20) as f64;
     let literal =
         trig.split(' ').filter(|w| contains_bounded(spaced_text, w)).count() as f64 / trig.split(' ').count() as f64;
     let specificity = 0.62 + 0.07 * tw.len().min(4) as f64 + 0.006 * literal + 0.00015 * letters;
     let s = if spaced_text == trig {
         1.0
-    } else if contains_bounded(spaced_text, &trig) {
+    } else if contains_bounded(spaced_text, trig) {
         specificity + 0.06
     } else {
         specificity + 0.03 - (0.005 * gap as f64).min(0.03)
