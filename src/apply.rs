@@ -164,7 +164,8 @@ impl Transaction {
         for w in writes {
             let mut missing = Vec::new();
             let mut current = w.target.parent().expect("a file path has a parent");
-            while !current.exists() && current.starts_with(root) {
+            // A directory already listed is missing, and so are the parents listed before it.
+            while current.starts_with(root) && !dirs.iter().any(|d| d == current) && !current.exists() {
                 missing.push(current.to_path_buf());
                 current = current.parent().unwrap_or(Path::new("/"));
             }
@@ -187,13 +188,15 @@ impl Transaction {
             crate::journal::step("stage")?;
             stage(&entry.temp, w)?;
         }
+        // The journal and every staged file reach the disk before the first rename.
+        crate::journal::flush(&self.journal.root)?;
         for (i, (w, entry)) in writes.iter().zip(&self.journal.entries).enumerate() {
             crate::journal::step("rename")?;
             std::fs::rename(&entry.temp, &w.target).map_err(|e| Error::io(&w.target, e))?;
             self.renamed = i + 1;
         }
-        crate::journal::sync_dirs(writes.iter().map(|w| w.target.as_path()));
-        Ok(())
+        // And the renames before the commit.
+        crate::journal::flush(&self.journal.root)
     }
 
     fn commit(self) {
@@ -222,18 +225,18 @@ impl Transaction {
     }
 }
 
-/// Writes `w`'s content to its temporary file, flushed to disk, with the right permissions.
+/// Writes `w`'s content to its temporary file, with the right permissions (flushed to disk with
+/// the others, see [`crate::journal::flush`]).
 fn stage(temp: &Path, w: &Target<'_>) -> Result<()> {
-    let _ = std::fs::remove_file(temp);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temp)
-        .map_err(|e| Error::io(w.target.parent().unwrap_or(temp), e))?;
+    let open = || std::fs::OpenOptions::new().write(true).create_new(true).open(temp);
+    // A leftover of an earlier run that died is ours (the name is skillrun's): replace it.
+    let opened = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::remove_file(temp).and_then(|()| open()),
+        other => other,
+    };
+    let mut file = opened.map_err(|e| Error::io(w.target.parent().unwrap_or(temp), e))?;
     set_mode(&file, &w.mode_from, w.secret).map_err(|e| Error::io(&w.target, e))?;
-    file.write_all(w.content).map_err(|e| Error::io(&w.target, e))?;
-    file.sync_all().map_err(|e| Error::io(&w.target, e))?;
-    Ok(())
+    file.write_all(w.content).map_err(|e| Error::io(&w.target, e))
 }
 
 /// A file changed on disk since it was planned is not overwritten.

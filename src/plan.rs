@@ -510,8 +510,11 @@ pub fn safe_path(root: &Path, rel: &str) -> Result<PathBuf> {
     if rel_path.components().any(|c| !matches!(c, Component::Normal(_))) {
         return Err(refuse("the path must be relative and stay inside the project"));
     }
+    // One walk: each existing symbolic link is resolved and must stay inside; past the first
+    // missing component nothing exists, so nothing more is looked up.
     let mut current = root.to_path_buf();
-    for component in rel_path.components() {
+    let mut components = rel_path.components();
+    while let Some(component) = components.next() {
         current.push(component);
         match std::fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
@@ -522,20 +525,11 @@ pub fn safe_path(root: &Path, rel: &str) -> Result<PathBuf> {
                 current = target;
             }
             Ok(_) => {}
-            Err(_) => break,
+            Err(_) => {
+                current.extend(components);
+                break;
+            }
         }
     }
-    Ok(root.join(resolve_within(root, rel_path)?))
-}
-
-/// `rel` with every existing symbolic-link prefix replaced by its target (relative to `root`).
-fn resolve_within(root: &Path, rel: &Path) -> Result<PathBuf> {
-    let mut current = root.to_path_buf();
-    for component in rel.components() {
-        current.push(component);
-        if current.is_symlink() {
-            current = current.canonicalize().map_err(|e| Error::io(&current, e))?;
-        }
-    }
-    Ok(current.strip_prefix(root).map(Path::to_path_buf).unwrap_or(current))
+    Ok(current)
 }
