@@ -304,9 +304,18 @@ impl Registry {
                     ));
                 }
             }
+        }
+        let read = par_map(manifest.skills.iter().collect(), |entry| -> Result<(Files, Deferred)> {
+            let (mut files, mut deferred) = (Files::new(), Deferred::new());
             collect_dir(root, Path::new(&entry.input_schema), &mut files, &mut deferred, None)?;
             let dir = Path::new(&entry.dir);
             collect_dir(root, dir, &mut files, &mut deferred, Some(&dir.join("templates")))?;
+            Ok((files, deferred))
+        });
+        for part in read {
+            let (more_files, more_deferred) = part?;
+            files.extend(more_files);
+            deferred.extend(more_deferred);
         }
         Self::from_manifest(manifest, &files, &deferred, Checks::Run)
     }
@@ -324,14 +333,15 @@ impl Registry {
     }
 
     fn from_manifest(manifest: Manifest, files: &Files, deferred: &Deferred, checks: Checks) -> Result<Self> {
-        let mut skills: Vec<Skill> = Vec::with_capacity(manifest.skills.len());
         let mut by_id = HashMap::with_capacity(manifest.skills.len());
-        for entry in manifest.skills {
-            if by_id.insert(entry.id.clone(), skills.len()).is_some() {
+        for (i, entry) in manifest.skills.iter().enumerate() {
+            if by_id.insert(entry.id.clone(), i).is_some() {
                 return Err(Error::registry("manifest.json", format!("skill id `{}` is listed twice", entry.id)));
             }
-            skills.push(load_skill(entry, files, deferred, checks)?);
         }
+        let skills = par_map(manifest.skills, |entry| load_skill(entry, files, deferred, checks))
+            .into_iter()
+            .collect::<Result<Vec<Skill>>>()?;
         Ok(Registry { skills, by_id, triggers: OnceLock::new() })
     }
 
@@ -526,6 +536,27 @@ fn collect_embedded(dir: &Dir<'_>, prefix: &str, files: &mut Files) {
     for sub in dir.dirs() {
         collect_embedded(sub, prefix, files);
     }
+}
+
+/// `f` over `items` on the machine's cores, in order; one thread for a small set (a few skills
+/// load faster than threads start).
+fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads < 2 || items.len() < 64 {
+        return items.into_iter().map(f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(per).collect());
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            chunks.into_iter().map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a loader thread does not panic")).collect()
+    })
 }
 
 fn collect_dir(
