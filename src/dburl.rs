@@ -122,10 +122,11 @@ pub fn derive(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
     };
     if dialect.file {
         if !(rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')) {
+            // Name the host but never the userinfo before it: it may hold a password.
+            let host = rest.rsplit_once('@').map_or(rest, |(_, after)| after).split('/').next().unwrap_or("");
             return Err(url_err(
                 format!(
-                    "names a host for a file database (`{scheme}://{}`); use three slashes for a relative path (`{scheme}:///./app.db`) or four for an absolute one (`{scheme}:////data/app.db`)",
-                    rest.split('/').next().unwrap_or("")
+                    "names a host for a file database (`{scheme}://{host}`); use three slashes for a relative path (`{scheme}:///./app.db`) or four for an absolute one (`{scheme}:////data/app.db`)"
                 ),
                 format!(
                     "파일 데이터베이스 URL에 호스트가 있습니다. 상대 경로는 슬래시 세 개(`{scheme}:///./app.db`), 절대 경로는 네 개(`{scheme}:////data/app.db`)로 쓰세요"
