@@ -78,7 +78,12 @@ pub fn derive(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
         field: format!("/{}", spec.url_field),
         message: if ko { ko_text } else { en },
     };
-    let url = url.trim().trim_matches(|c| c == '"' || c == '\'' || c == '<' || c == '>').trim();
+    // A pasted URL may come in quotes or angle brackets. A closing one is taken off only when the
+    // URL opened with one (`db"` may be a database name), so a derived URL reads back the same.
+    let quote = |c| c == '"' || c == '\'' || c == '<' || c == '>';
+    let trimmed = url.trim();
+    let unquoted = trimmed.trim_start_matches(quote).trim_start();
+    let url = if unquoted.len() < trimmed.len() { unquoted.trim_end_matches(quote).trim_end() } else { trimmed };
     // A JDBC URL names the same database: `jdbc:postgresql://...`.
     let url = url.get(..5).filter(|p| p.eq_ignore_ascii_case("jdbc:")).map_or(url, |_| &url[5..]);
     let kinds = spec.dialects.keys().cloned().collect::<Vec<_>>().join(", ");
@@ -368,6 +373,19 @@ mod tests {
         let d = derive(&spec(), "postgresql://u:s3cret@h/db", None, Lang::En).unwrap();
         assert_eq!(d.url_example, "postgresql+asyncpg://u:change-me@h/db");
         assert!(d.secrets.contains(&"s3cret".to_owned()));
+    }
+
+    #[test]
+    fn a_derived_url_derives_to_itself() {
+        // Found by `cargo fuzz run dburl`: a quote before the query was trimmed on the second pass.
+        for input in ["postgresql://u:@s@h/db\"?", "mysql://h/db'", "<postgresql://h/db>", "\"sqlite:///a.db"] {
+            let Ok(first) = derive(&spec(), input, None, Lang::En) else { continue };
+            let second = derive(&spec(), &first.url, None, Lang::En).unwrap();
+            assert_eq!((second.url, second.url_example), (first.url, first.url_example), "{input}");
+        }
+        assert_eq!(url("postgresql://h/db\"?"), "postgresql+asyncpg://h/db\"");
+        assert_eq!(url("<postgresql://h/db>"), "postgresql+asyncpg://h/db");
+        assert_eq!(url("\"sqlite:///a.db"), "sqlite+aiosqlite:///a.db");
     }
 
     #[test]
