@@ -1,0 +1,59 @@
+//! Oracles shared by the fuzz targets: where a password sits in a database URL (found without
+//! skillrun's parser), and whether a text leaks it.
+
+use std::sync::OnceLock;
+
+/// The passwords a URL may hold, read the naive way: the text between the first `:` and an `@`
+/// of the userinfo after `scheme://` (every `@` is tried, since a password may hold one), raw and
+/// percent-decoded. Only candidates that can be told apart from the rest of the input are
+/// returned: at least 4 characters, present exactly once in `whole_input`, and not a piece of
+/// skillrun's own text (templates, messages, schemas), where it would show up for other reasons.
+pub fn passwords(url: &str, whole_input: &str) -> Vec<String> {
+    let Some((_, rest)) = url.split_once("://") else { return Vec::new() };
+    let mut out = Vec::new();
+    for (at, _) in rest.match_indices('@') {
+        let Some((_, raw)) = rest[..at].split_once(':') else { continue };
+        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned();
+        for candidate in [raw.to_owned(), decoded] {
+            if candidate.chars().count() >= 4
+                && whole_input.matches(candidate.as_str()).count() == 1
+                && !boilerplate().contains(candidate.as_str())
+                && !out.contains(&candidate)
+            {
+                out.push(candidate);
+            }
+        }
+    }
+    out
+}
+
+/// Panics when `text` holds one of `secrets`.
+pub fn assert_no_secret(what: &str, text: &str, secrets: &[String], input: &str) {
+    for secret in secrets {
+        assert!(!text.contains(secret.as_str()), "{what} leaks the password {secret:?} of input {input:?}: {text}");
+    }
+}
+
+/// Every text skillrun could print on its own: its sources, skills and schemas.
+fn boilerplate() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut text = String::new();
+        let mut dirs = vec![root.join("src"), root.join("skills"), root.join("schemas")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(content) = std::fs::read_to_string(&path) {
+                    text.push_str(&content);
+                    text.push('\n');
+                }
+            }
+        }
+        assert!(text.contains("postgresql+asyncpg"), "skillrun's sources not found under {}", root.display());
+        text.push_str(&std::env::temp_dir().display().to_string());
+        text
+    })
+}
