@@ -148,6 +148,19 @@ pub fn derive(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
             format!("URL을 읽을 수 없습니다. `{scheme}://user:password@host:port/database` 형식이어야 합니다"),
         )
     })?;
+    // Raw spaces and control characters only survive (encoded) in the user name and password.
+    let spaced = |part: &str| part.chars().any(|c| c.is_whitespace() || c.is_control());
+    let named = [
+        (Some(parts.host), "host", "호스트"),
+        (parts.database, "database", "데이터베이스 이름"),
+        (parts.query, "query", "쿼리"),
+    ];
+    if let Some((_, en, ko_part)) = named.into_iter().find(|(part, _, _)| part.is_some_and(spaced)) {
+        return Err(url_err(
+            format!("has a space or control character in its {en}; remove it, or percent-encode it (a space is `%20`)"),
+            format!("{ko_part}에 공백이나 제어 문자가 있습니다. 지우거나 퍼센트 인코딩하세요 (공백은 `%20`)"),
+        ));
+    }
     if let Some(port) = parts.port
         && (port.is_empty()
             || !port.bytes().all(|b| b.is_ascii_digit())
@@ -386,6 +399,12 @@ mod tests {
         assert_eq!(url("postgresql://h/db\"?"), "postgresql+asyncpg://h/db\"");
         assert_eq!(url("<postgresql://h/db>"), "postgresql+asyncpg://h/db");
         assert_eq!(url("\"sqlite:///a.db"), "sqlite+aiosqlite:///a.db");
+        // Also found by it: a space before a dropped `?` ended the URL and was trimmed next time.
+        for bad in ["postgresql:///a b ?", "postgresql://h/db?a=b &", "postgresql://h\0x/db", "mysql://h/d\nb"] {
+            let e = derive(&spec(), bad, None, Lang::En).unwrap_err();
+            assert!(e.message.contains("has a space or control character in its"), "{bad}: {}", e.message);
+        }
+        assert_eq!(url("postgresql://u:pa ss\t@h/db"), "postgresql+asyncpg://u:pa%20ss%09@h/db");
     }
 
     #[test]
