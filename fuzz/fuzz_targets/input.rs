@@ -5,7 +5,8 @@
 //! Invariants: no panic; both languages agree on success and on the fields in error; a success
 //! holds the derived values (`databaseUrl` with the async scheme of `dbType`, `dbDriver`,
 //! `databaseUrlExample`, defaults) and every secret it names is absent from the example URL;
-//! no error message, note or report holds the password of the input's URL.
+//! the derived URL scrubbed of those secrets no longer holds the input URL's password; no error
+//! message, note or report holds it.
 #![no_main]
 
 use std::path::PathBuf;
@@ -85,13 +86,12 @@ fuzz_target!(|data: &[u8]| {
     for note in &valid.notes {
         assert_no_secret("a note", note, &secrets, &text);
     }
-    // Every secret the oracle sees is one the runtime will scrub.
-    for secret in &secrets {
-        assert!(
-            valid.secrets.iter().any(|s| s.contains(secret.as_str())) || !db_url.contains(secret.as_str()),
-            "{text}: the password {secret:?} reaches databaseUrl but is not among the secrets"
-        );
+    // Scrubbed the way reports are (longest secret first), databaseUrl no longer holds the password.
+    let mut scrubbed = db_url.to_owned();
+    for secret in &valid.secrets {
+        scrubbed = scrubbed.replace(secret.as_str(), "***");
     }
+    assert_no_secret("databaseUrl scrubbed of the runtime's secrets", &scrubbed, &secrets, &text);
 
     // A dry run into an empty directory: the report never holds the password.
     let mut run_input = input.clone();
