@@ -4,15 +4,18 @@
 use std::sync::OnceLock;
 
 /// The passwords a URL may hold, read the naive way: the text between the first `:` and an `@`
-/// of the userinfo after `scheme://` (every `@` is tried, since a password may hold one), raw and
-/// percent-decoded. Only candidates that can be told apart from the rest of the input are
+/// after `scheme://` (every `@` is tried, since a password may hold one; the user name before
+/// the `:` holds no `/` or `?`), raw and percent-decoded. Only candidates that can be told apart from the rest of the input are
 /// returned: at least 4 characters, present exactly once in `whole_input`, and not a piece of
 /// skillrun's own text (templates, messages, schemas), where it would show up for other reasons.
 pub fn passwords(url: &str, whole_input: &str) -> Vec<String> {
     let Some((_, rest)) = url.split_once("://") else { return Vec::new() };
     let mut out = Vec::new();
     for (at, _) in rest.match_indices('@') {
-        let Some((_, raw)) = rest[..at].split_once(':') else { continue };
+        let Some((user, raw)) = rest[..at].split_once(':') else { continue };
+        if user.contains(['/', '?']) {
+            continue; // a path or query, not a user name
+        }
         let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned();
         for candidate in [raw.to_owned(), decoded] {
             if candidate.chars().count() >= 4
