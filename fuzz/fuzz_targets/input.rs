@@ -50,7 +50,8 @@ fuzz_target!(|data: &[u8]| {
             en
         }
         (Err(en), Err(ko)) => {
-            let fields = |errors: &[skillrun::input::FieldError]| errors.iter().map(|e| e.field.clone()).collect::<Vec<_>>();
+            let fields =
+                |errors: &[skillrun::input::FieldError]| errors.iter().map(|e| e.field.clone()).collect::<Vec<_>>();
             assert_eq!(fields(&en), fields(&ko), "the languages disagree on what is wrong with {text}");
             assert!(!en.is_empty());
             for e in en.iter().chain(&ko) {
@@ -64,8 +65,10 @@ fuzz_target!(|data: &[u8]| {
 
     // The derived values are there and agree with each other.
     let context = &valid.context;
-    let get = |name: &str| context.get(name).and_then(Value::as_str).unwrap_or_else(|| panic!("{name} missing: {text}"));
-    let (db_type, db_url, example, driver) = (get("dbType"), get("databaseUrl"), get("databaseUrlExample"), get("dbDriver"));
+    let get =
+        |name: &str| context.get(name).and_then(Value::as_str).unwrap_or_else(|| panic!("{name} missing: {text}"));
+    let (db_type, db_url, example, driver) =
+        (get("dbType"), get("databaseUrl"), get("databaseUrlExample"), get("dbDriver"));
     let async_scheme = match db_type {
         "postgresql" => "postgresql+asyncpg://",
         "mysql" => "mysql+aiomysql://",

@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 /// The passwords a URL may hold, read the naive way: the text between the first `:` and an `@`
-/// after `scheme://` (every `@` is tried, since a password may hold one; the user name before
-/// the `:` holds no `/` or `?`), raw and percent-decoded. Only candidates that can be told apart from the rest of the input are
+/// after `scheme://` that a plain `host[:port]` follows (every such `@` is tried, since a
+/// password may hold one; the user name before the `:` holds no `/` or `?`), raw and decoded. Only candidates that can be told apart from the rest of the input are
 /// returned: at least 4 characters, present exactly once in `whole_input`, and not a piece of
 /// skillrun's own text (templates, messages, schemas), where it would show up for other reasons.
 pub fn passwords(url: &str, whole_input: &str) -> Vec<String> {
@@ -13,8 +13,8 @@ pub fn passwords(url: &str, whole_input: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (at, _) in rest.match_indices('@') {
         let Some((user, raw)) = rest[..at].split_once(':') else { continue };
-        if user.contains(['/', '?']) {
-            continue; // a path or query, not a user name
+        if user.contains(['/', '?']) || !host_follows(&rest[at + 1..]) {
+            continue; // a path or query, not a user name; or an `@` that does not end a userinfo
         }
         let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned();
         for candidate in [raw.to_owned(), decoded] {
@@ -28,6 +28,33 @@ pub fn passwords(url: &str, whole_input: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether `s` starts with a plain host (name or bracketed IPv6), an optional port, and then
+/// ends or goes on with `/` or `?`, as after the `@` of a real URL's userinfo.
+fn host_follows(s: &str) -> bool {
+    let after_host = if let Some(v6) = s.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((inside, after))
+                if !inside.is_empty() && inside.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') =>
+            {
+                after
+            }
+            _ => return false,
+        }
+    } else {
+        let name =
+            s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')).unwrap_or(s.len());
+        if name == 0 {
+            return false;
+        }
+        &s[name..]
+    };
+    let after_port = match after_host.strip_prefix(':') {
+        Some(port) => port.trim_start_matches(|c: char| c.is_ascii_digit()),
+        None => after_host,
+    };
+    after_port.is_empty() || after_port.starts_with(['/', '?'])
 }
 
 /// Panics when `text` holds one of `secrets`.
