@@ -81,12 +81,13 @@ fuzz_target!(|data: &[u8]| {
     for secret in &valid.secrets {
         assert!(!secret.is_empty());
         if example.contains(secret.as_str()) {
-            // Only where the URL has the same text outside its password (`postgresql://app:app@...`);
-            // the derived userinfo is percent-encoded, so the first `@` ends it.
+            // Only where the URL has the same text outside its password (`postgresql://app:app@...`)
+            // or the placeholder does; the derived userinfo is percent-encoded: the first `@` ends it.
             let (scheme, rest) = db_url.split_once("://").expect("a scheme");
             let without_password = match rest.split_once('@') {
                 Some((userinfo, after)) if !userinfo.contains(['/', '?']) => {
-                    format!("{scheme}://{}@{after}", userinfo.split(':').next().unwrap_or_default())
+                    let user = userinfo.split(':').next().unwrap_or_default();
+                    format!("{scheme}://{user}:change-me@{after}")
                 }
                 _ => db_url.to_owned(),
             };
