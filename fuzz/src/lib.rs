@@ -5,15 +5,16 @@ use std::sync::OnceLock;
 
 /// The passwords a URL may hold, read the naive way: the text between the first `:` and an `@`
 /// after `scheme://` that a plain `host[:port]` follows (every such `@` is tried, since a
-/// password may hold one; the user name before the `:` holds no `/` or `?`), raw and decoded. Only candidates that can be told apart from the rest of the input are
-/// returned: at least 4 characters, present exactly once in `whole_input`, and not a piece of
-/// skillrun's own text (templates, messages, schemas), where it would show up for other reasons.
+/// password may hold one; the user name before the `:` holds no `/`, `?` or `@`), raw and
+/// decoded. Only candidates that can be told apart from the rest of the input are returned: at
+/// least 4 characters, present exactly once in `whole_input`, and not a piece of skillrun's own
+/// text (templates, messages, schemas), where it would show up for other reasons.
 pub fn passwords(url: &str, whole_input: &str) -> Vec<String> {
     let Some((_, rest)) = url.split_once("://") else { return Vec::new() };
     let mut out = Vec::new();
     for (at, _) in rest.match_indices('@') {
         let Some((user, raw)) = rest[..at].split_once(':') else { continue };
-        if user.contains(['/', '?']) || !host_follows(&rest[at + 1..]) {
+        if user.contains(['/', '?', '@']) || !host_follows(&rest[at + 1..]) {
             continue; // a path or query, not a user name; or an `@` that does not end a userinfo
         }
         let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned();
