@@ -98,11 +98,15 @@ fuzz_target!(|data: &[u8]| {
         assert_no_secret("a note", note, &secrets, &text);
     }
     // Scrubbed the way reports are (longest secret first), databaseUrl no longer holds the password.
-    let mut scrubbed = db_url.to_owned();
-    for secret in &valid.secrets {
-        scrubbed = scrubbed.replace(secret.as_str(), "***");
+    // Only for a URL with one `@`: with more, which one ends the userinfo is a guess (the runtime
+    // takes the leftmost that a host follows), and a wrong guess spans host and query.
+    if url.split_once("://").is_some_and(|(_, rest)| rest.matches('@').count() == 1) {
+        let mut scrubbed = db_url.to_owned();
+        for secret in &valid.secrets {
+            scrubbed = scrubbed.replace(secret.as_str(), "***");
+        }
+        assert_no_secret("databaseUrl scrubbed of the runtime's secrets", &scrubbed, &secrets, &text);
     }
-    assert_no_secret("databaseUrl scrubbed of the runtime's secrets", &scrubbed, &secrets, &text);
 
     // A dry run into an empty directory: the report never holds the password.
     let mut run_input = input.clone();
