@@ -94,7 +94,12 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
         field: format!("/{}", spec.url_field),
         message: if ko { ko_text } else { en },
     };
-    let url = url.trim().trim_matches(|c| c == '"' || c == '\'' || c == '<' || c == '>').trim();
+    // A pasted URL may come in quotes or angle brackets. A closing one is taken off only when the
+    // URL opened with one (`db"` may be a database name), so a derived URL reads back the same.
+    let quote = |c| c == '"' || c == '\'' || c == '<' || c == '>';
+    let trimmed = url.trim();
+    let unquoted = trimmed.trim_start_matches(quote).trim_start();
+    let url = if unquoted.len() < trimmed.len() { unquoted.trim_end_matches(quote).trim_end() } else { trimmed };
     // A JDBC URL names the same database: `jdbc:postgresql://...`.
     let url = url.get(..5).filter(|p| p.eq_ignore_ascii_case("jdbc:")).map_or(url, |_| &url[5..]);
     let kinds = spec.dialects.keys().cloned().collect::<Vec<_>>().join(", ");
@@ -138,8 +143,8 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
     };
     if dialect.file {
         if !(rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')) {
-            // Never echo credentials: with an `@` anywhere, the part before it may be a password.
-            let host = if rest.contains('@') { "***@…" } else { rest.split('/').next().unwrap_or("") };
+            // Name the host but never the userinfo before it: it may hold a password.
+            let host = rest.rsplit_once('@').map_or(rest, |(_, after)| after).split('/').next().unwrap_or("");
             return Err(url_err(
                 format!(
                     "names a host for a file database (`{scheme}://{host}`); use three slashes for a relative path (`{scheme}:///./app.db`) or four for an absolute one (`{scheme}:////data/app.db`)"
@@ -159,6 +164,19 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
             format!("URL을 읽을 수 없습니다. `{scheme}://user:password@host:port/database` 형식이어야 합니다"),
         )
     })?;
+    // Raw spaces and control characters only survive (encoded) in the user name and password.
+    let spaced = |part: &str| part.chars().any(|c| c.is_whitespace() || c.is_control());
+    let named = [
+        (Some(parts.host), "host", "호스트"),
+        (parts.database, "database", "데이터베이스 이름"),
+        (parts.query, "query", "쿼리"),
+    ];
+    if let Some((_, en, ko_part)) = named.into_iter().find(|(part, _, _)| part.is_some_and(spaced)) {
+        return Err(url_err(
+            format!("has a space or control character in its {en}; remove it, or percent-encode it (a space is `%20`)"),
+            format!("{ko_part}에 공백이나 제어 문자가 있습니다. 지우거나 퍼센트 인코딩하세요 (공백은 `%20`)"),
+        ));
+    }
     if let Some(port) = parts.port
         && (port.is_empty()
             || !port.bytes().all(|b| b.is_ascii_digit())
@@ -384,6 +402,25 @@ mod tests {
         let d = derive(&spec(), "postgresql://u:s3cret@h/db", None, Lang::En).unwrap();
         assert_eq!(d.url_example, "postgresql+asyncpg://u:change-me@h/db");
         assert!(d.secrets.contains(&"s3cret".to_owned()));
+    }
+
+    #[test]
+    fn a_derived_url_derives_to_itself() {
+        // Found by `cargo fuzz run dburl`: a quote before the query was trimmed on the second pass.
+        for input in ["postgresql://u:@s@h/db\"?", "mysql://h/db'", "<postgresql://h/db>", "\"sqlite:///a.db"] {
+            let Ok(first) = derive(&spec(), input, None, Lang::En) else { continue };
+            let second = derive(&spec(), &first.url, None, Lang::En).unwrap();
+            assert_eq!((second.url, second.url_example), (first.url, first.url_example), "{input}");
+        }
+        assert_eq!(url("postgresql://h/db\"?"), "postgresql+asyncpg://h/db\"");
+        assert_eq!(url("<postgresql://h/db>"), "postgresql+asyncpg://h/db");
+        assert_eq!(url("\"sqlite:///a.db"), "sqlite+aiosqlite:///a.db");
+        // Also found by it: a space before a dropped `?` ended the URL and was trimmed next time.
+        for bad in ["postgresql:///a b ?", "postgresql://h/db?a=b &", "postgresql://h\0x/db", "mysql://h/d\nb"] {
+            let e = derive(&spec(), bad, None, Lang::En).unwrap_err();
+            assert!(e.message.contains("has a space or control character in its"), "{bad}: {}", e.message);
+        }
+        assert_eq!(url("postgresql://u:pa ss\t@h/db"), "postgresql+asyncpg://u:pa%20ss%09@h/db");
     }
 
     #[test]

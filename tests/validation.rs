@@ -53,6 +53,14 @@ fn url_errors_in_both_languages() {
     assert!(errs[0].1.contains("dbType을 \"mysql\"로 바꾸거나"), "{}", errs[0].1);
     let errs = errors(r#"{"projectPath": "p", "databaseUrl": "mongodb://u:hunter2@h/app"}"#, "en");
     assert!(errs[0].1.contains("`mongodb://`") && !errs[0].1.contains("hunter2"), "{}", errs[0].1);
+    // Found by `cargo fuzz run dburl`: the file-database error echoed the userinfo with its password.
+    for lang in ["en", "ko"] {
+        let errs = errors(r#"{"projectPath": "p", "databaseUrl": "sqlite://u:hunter22@host/app.db"}"#, lang);
+        assert_eq!(errs[0].0, "/databaseUrl");
+        assert!(errs[0].1.contains("`sqlite:///./app.db`") && !errs[0].1.contains("hunter22"), "{}", errs[0].1);
+    }
+    let errs = errors(r#"{"projectPath": "p", "databaseUrl": "sqlite://u:a/b@c@db.local/app.db"}"#, "en");
+    assert!(errs[0].1.contains("(`sqlite://db.local`)") && !errs[0].1.contains("a/b@c"), "{}", errs[0].1);
 }
 
 #[test]

@@ -11,7 +11,7 @@
 mod documents;
 mod server;
 mod tools;
-mod transport;
+pub mod transport;
 
 use std::time::Duration;
 

@@ -104,10 +104,12 @@ impl Transport<RoleServer> for LineTransport {
 
 /// What one input line turned out to be.
 #[derive(Debug)]
-enum Line {
+pub enum Line {
+    /// A message for rmcp.
     Message(Box<ClientJsonRpcMessage>),
     /// An error response to send back.
     Answer(Value),
+    /// Nothing to do: a blank line, or a notification or response nobody can be told about.
     Skip,
 }
 
@@ -193,7 +195,10 @@ async fn read_bounded_line<R: AsyncBufRead + Unpin>(
     }
 }
 
-fn classify(raw: &[u8], session_open: &mut bool) -> Line {
+/// Classifies one input line (without its newline). `session_open` is the connection's state:
+/// whether a request has opened the session yet; a line that opens it sets it. Public for the
+/// fuzz target (`fuzz/fuzz_targets/jsonrpc_line.rs`); the reader task is its only other caller.
+pub fn classify(raw: &[u8], session_open: &mut bool) -> Line {
     let text = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
     let text = text.strip_suffix(b"\r").unwrap_or(text);
     if text.iter().all(u8::is_ascii_whitespace) {
