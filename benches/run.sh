@@ -64,7 +64,7 @@ fi
 # Diagnostic only: a shim that makes fsync a no-op, to show what durability costs a cold run.
 nosync=()
 if command -v cc >/dev/null; then
-    printf 'int fsync(int fd) { (void)fd; return 0; }\nint fdatasync(int fd) { (void)fd; return 0; }\n' >"$work/nosync.c"
+    printf 'int fsync(int fd) { (void)fd; return 0; }\nint fdatasync(int fd) { (void)fd; return 0; }\nint syncfs(int fd) { (void)fd; return 0; }\nvoid sync(void) {}\n' >"$work/nosync.c"
     cc -shared -fPIC -O2 -o "$work/libnosync.so" "$work/nosync.c" && nosync=(--nosync "$work/libnosync.so")
 fi
 

@@ -59,6 +59,9 @@ def main(out: Path) -> None:
         if guard:
             text = f"{{% if {guard} %}}{text}{{% endif %}}"
         files[step["path"]] = text
+    # Both tools record what they generated: skillrun in .skillrun/answers.json, copier in its
+    # answers file (the harness compares everything else byte for byte).
+    files["{{ _copier_conf.answers_file }}"] = "# Changes here will be overwritten by Copier\n{{ _copier_answers|to_nice_yaml -}}\n"
     for rel, text in files.items():
         path = out / "template" / (rel + ".jinja")
         path.parent.mkdir(parents=True, exist_ok=True)
