@@ -259,7 +259,7 @@ fn hostile_characters_in_a_url_stay_inside_the_env_value() {
             "postgresql://u@localhost/db?application_name=a'b\"c#d\\",
             "postgresql+asyncpg://u@localhost/db?application_name=a'b\"c#d\\",
         ),
-        ("postgres://u@localhost/d\"b' x", "postgresql+asyncpg://u@localhost/d\"b' x"),
+        ("postgres://u@localhost/d\"b'$x", "postgresql+asyncpg://u@localhost/d\"b'$x"),
     ];
     for (url, expected) in cases {
         let t = Test::new();
@@ -276,6 +276,9 @@ fn hostile_characters_in_a_url_stay_inside_the_env_value() {
         let again = t.database_setup(url, &[]).code(0).json();
         assert!(again["files"].as_array().unwrap().iter().all(|f| f["action"] == "unchanged"), "{url}: {again}");
     }
+    // A raw space in a server URL's database name is refused (percent-encode it), not cut off.
+    let ran = Test::new().database_setup("postgres://u@localhost/d b", &[]).code(2);
+    assert!(ran.json()["errors"][0]["message"].as_str().unwrap().contains("space"), "{}", ran.stdout);
     let t = Test::new();
     let ran = t.database_setup("sqlite:///./${HOME}.db", &[]).code(2);
     assert_eq!(ran.json()["errors"][0]["field"], "/databaseUrl");
