@@ -205,7 +205,7 @@ class Server:
 
 def files_of(result: dict) -> list[tuple[str, str]]:
     report = result.get("structuredContent") or json.loads(result["content"][0]["text"])
-    return sorted((f["path"], f["action"]) for f in report["files"])
+    return sorted((f["path"], f["action"]) for f in report["files"] if f["path"] not in PROVENANCE)
 
 
 def percentile(values: list[float], q: float) -> float:
