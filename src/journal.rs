@@ -72,8 +72,9 @@ impl Journal {
         Ok((dir, made_state_dir))
     }
 
-    /// Writes the old copies, then `journal.json`, each flushed to disk. From here on a crash is
-    /// rolled back by [`recover`].
+    /// Links (or copies) the old files, then writes `journal.json`; both reach the disk with the
+    /// staged files, in the flush before the first rename. From here on a crash is rolled back by
+    /// [`recover`].
     pub fn write(
         root: &Path,
         (dir, made_state_dir): (PathBuf, bool),
