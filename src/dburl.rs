@@ -109,6 +109,28 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
             "데이터베이스 URL이 아닙니다 (`scheme://` 없음). 예: `postgresql://user:password@localhost:5432/app` 또는 `sqlite:///./app.db` 형식으로 쓰세요".to_string(),
         ));
     };
+    // A scheme is letters, digits, `+ . -`: anything else before the first `://` is not one, and
+    // is never echoed (it may hold a user name and password).
+    let is_scheme = |s: &str| {
+        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+    };
+    if !is_scheme(scheme) {
+        return Err(url_err(
+            "does not start with a scheme (`postgresql://`, `mysql://`, `sqlite://`); write it as e.g. `postgresql://user:password@localhost:5432/app`".to_string(),
+            "스킴(`postgresql://`, `mysql://`, `sqlite://`)으로 시작하지 않습니다. 예: `postgresql://user:password@localhost:5432/app` 형식으로 쓰세요".to_string(),
+        ));
+    }
+    // A second `scheme://` means two URLs run together (or an unencoded `://` in a password):
+    // which part is the password cannot be told, so nothing is guessed.
+    if rest.contains("://") {
+        return Err(url_err(
+            "holds a second `://`; give one URL, and percent-encode `:` and `/` in a password (`%3A`, `%2F`)"
+                .to_string(),
+            "`://`가 두 번 들어 있습니다. URL 하나만 쓰고, 비밀번호의 `:`와 `/`는 퍼센트 인코딩하세요 (`%3A`, `%2F`)"
+                .to_string(),
+        ));
+    }
     let scheme_lc = scheme.to_ascii_lowercase();
     let Some((kind, dialect)) = spec.dialects.iter().find(|(_, d)| d.schemes.contains(&scheme_lc)) else {
         return Err(url_err(
@@ -402,6 +424,19 @@ mod tests {
         let d = derive(&spec(), "postgresql://u:s3cret@h/db", None, Lang::En).unwrap();
         assert_eq!(d.url_example, "postgresql+asyncpg://u:change-me@h/db");
         assert!(d.secrets.contains(&"s3cret".to_owned()));
+    }
+
+    #[test]
+    fn garbage_before_the_first_scheme_and_a_second_url_are_refused_without_echo() {
+        // Found by `cargo fuzz run dburl` / `input` on the merged code.
+        for (bad, words) in [
+            ("jdbc://:@@@@@pos@@postgresql://@@@o@", "does not start with a scheme"),
+            ("mysql+aiomysql://roo7.0ql:1/app?c@aaiomysql://roosslmodeql:1/app?", "second `://`"),
+        ] {
+            let e = derive(&spec(), bad, None, Lang::En).unwrap_err();
+            assert!(e.message.contains(words), "{bad}: {}", e.message);
+            assert!(!e.message.contains("@@pos@") && !e.message.contains("1/app?c"), "{}", e.message);
+        }
     }
 
     #[test]
