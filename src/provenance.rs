@@ -94,11 +94,7 @@ pub fn hash(bytes: &[u8]) -> String {
 fn scrub(value: Value, secrets: &[String]) -> Value {
     match value {
         Value::String(mut s) => {
-            for secret in secrets.iter().filter(|s| !s.is_empty()) {
-                if s.contains(secret.as_str()) {
-                    s = s.replace(secret.as_str(), "***");
-                }
-            }
+            crate::report::scrub_text(&mut s, secrets);
             Value::String(s)
         }
         Value::Array(items) => Value::Array(items.into_iter().map(|v| scrub(v, secrets)).collect()),

@@ -18,6 +18,16 @@ pub enum Status {
     Error,
 }
 
+/// Replaces each of `secrets` (longest first, as [`crate::input::ValidInput`] lists them) in
+/// `text` with `***`: the one way a secret is taken out of anything shown or written.
+pub fn scrub_text(text: &mut String, secrets: &[String]) {
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        if text.contains(secret.as_str()) {
+            *text = text.replace(secret.as_str(), "***");
+        }
+    }
+}
+
 /// One file in the report.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -107,17 +117,10 @@ impl Report {
 
     /// Replaces every secret in every string of the report.
     pub(crate) fn scrub(mut self, secrets: &[String]) -> Self {
-        let secrets: Vec<&str> = secrets.iter().map(String::as_str).filter(|s| !s.is_empty()).collect();
-        if secrets.is_empty() {
+        if secrets.iter().all(String::is_empty) {
             return self;
         }
-        let scrub = |text: &mut String| {
-            for secret in &secrets {
-                if text.contains(secret) {
-                    *text = text.replace(secret, "***");
-                }
-            }
-        };
+        let scrub = |text: &mut String| scrub_text(text, secrets);
         scrub(&mut self.message);
         self.project.iter_mut().for_each(scrub);
         self.notes.iter_mut().chain(&mut self.commands).for_each(scrub);

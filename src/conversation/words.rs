@@ -59,11 +59,7 @@ pub(super) fn say(lang: Lang, ko: &str, en: &str) -> String {
 }
 
 pub(super) fn scrub(mut text: String, secrets: &[String]) -> String {
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        if text.contains(secret.as_str()) {
-            text = text.replace(secret.as_str(), "***");
-        }
-    }
+    crate::report::scrub_text(&mut text, secrets);
     text
 }
 
