@@ -69,14 +69,19 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
         Ok(input) => input,
         Err(errors) => return Ok(Report::invalid(skill, lang, errors)),
     };
-    if let Some(error) = outside_roots(&input, &request.roots, lang) {
+    // The project directory is resolved once, here: the roots check, the writability check, the
+    // lock and the planner all use this path.
+    let root = crate::plan::project_root(&input);
+    if let Ok(resolved) = &root
+        && let Err(error) = within_roots(resolved, &request.roots, lang)
+    {
         return Ok(Report::invalid(skill, lang, vec![error]));
     }
     if !observe(Stage::Validated) {
         return Err(Error::Cancelled);
     }
     let writing = !request.dry_run;
-    let root = match crate::plan::project_root(&input) {
+    let root = match root {
         Ok(root) if writing && !crate::plan::writable(root.ancestors().find(|d| d.is_dir()).unwrap_or(&root)) => {
             Err(Error::NotWritable { path: root })
         }
@@ -105,7 +110,7 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
         None
     };
     let options = crate::plan::Options { force: request.force, skip_existing: request.skip_existing };
-    let plan = crate::plan::plan(skill, &input, options, lang)?;
+    let plan = crate::plan::plan(skill, &input, root, options, lang)?;
     if !observe(Stage::Planned { files: plan.files.len() }) {
         return Err(Error::Cancelled);
     }
@@ -174,12 +179,6 @@ fn recovered_note(recovered: &crate::journal::Recovered, lang: Lang) -> String {
     }
 }
 
-/// A field error when the project lies outside every allowed root.
-fn outside_roots(input: &crate::input::ValidInput, roots: &[PathBuf], lang: Lang) -> Option<crate::input::FieldError> {
-    let project = input.context.get("projectPath").and_then(Value::as_str).unwrap_or(".");
-    check_root(project, roots, lang).err()
-}
-
 /// `Ok` when `project` resolves (symbolic links followed, a path that does not exist yet through
 /// its nearest existing ancestor) to a directory under one of `roots`, or when `roots` is empty;
 /// else the field error for `/projectPath`. A path that cannot be resolved is left to the
@@ -189,9 +188,15 @@ pub fn check_root(project: &str, roots: &[PathBuf], lang: Lang) -> Result<(), cr
         return Ok(());
     }
     match crate::plan::resolve_root(Path::new(project)) {
-        Err(_) => return Ok(()),
-        Ok(resolved) if roots.iter().any(|root| resolved.starts_with(root)) => return Ok(()),
-        Ok(_) => {}
+        Err(_) => Ok(()),
+        Ok(resolved) => within_roots(&resolved, roots, lang),
+    }
+}
+
+/// `Ok` when the resolved project directory lies under one of `roots` (or there are none).
+fn within_roots(resolved: &Path, roots: &[PathBuf], lang: Lang) -> Result<(), crate::input::FieldError> {
+    if roots.is_empty() || roots.iter().any(|root| resolved.starts_with(root)) {
+        return Ok(());
     }
     let list = roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
     Err(crate::input::FieldError {

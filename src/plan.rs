@@ -98,9 +98,8 @@ pub fn project_root(input: &ValidInput) -> Result<PathBuf> {
     resolve_root(Path::new(project))
 }
 
-/// Plans `skill` for `input` into the project named by the input's `projectPath`.
-pub fn plan(skill: &Skill, input: &ValidInput, options: Options, lang: Lang) -> Result<Plan> {
-    let root = project_root(input)?;
+/// Plans `skill` for `input` into the project directory `root` ([`project_root`] of the input).
+pub fn plan(skill: &Skill, input: &ValidInput, root: PathBuf, options: Options, lang: Lang) -> Result<Plan> {
     let mut context = input.context.clone();
     let answers_path = crate::provenance::FILE;
     let mut planner =
