@@ -113,29 +113,17 @@ struct Conversation {
 
 type Key = (String, String);
 
-/// How often, and how long between tries, a run waits for another run's lock on the project.
-const BUSY_RETRIES: usize = 40;
-const BUSY_WAIT: Duration = Duration::from_millis(25);
-
 /// The conversation engine, shared by every transport.
 pub struct Engine {
     registry: Arc<Registry>,
     roots: Vec<PathBuf>,
     limits: Limits,
     conversations: Mutex<HashMap<Key, Arc<Mutex<Conversation>>>>,
-    /// Held while a run writes (dry runs need no turn).
-    applying: Mutex<()>,
 }
 
 impl Engine {
     pub fn new(registry: Arc<Registry>, limits: Limits) -> Self {
-        Engine {
-            registry,
-            roots: Vec::new(),
-            limits,
-            conversations: Mutex::new(HashMap::new()),
-            applying: Mutex::new(()),
-        }
+        Engine { registry, roots: Vec::new(), limits, conversations: Mutex::new(HashMap::new()) }
     }
 
     /// Projects must lie under one of `roots` (canonical directories).
@@ -340,19 +328,9 @@ impl Engine {
             roots: self.roots.clone(),
             ..crate::Request::new(skill.id(), Value::Object(c.input.clone()))
         };
-        // Runs of this engine take turns: a project's lock covers its nearest existing ancestor, so
-        // two new projects side by side would refuse each other. Another process's run holding the
-        // lock takes milliseconds: wait for it a little.
-        let _turn = self.applying.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut result = crate::pipeline::run(&self.registry, &request, &mut |_| true);
-        for _ in 0..BUSY_RETRIES {
-            if !matches!(result, Err(crate::Error::Busy { .. })) {
-                break;
-            }
-            std::thread::sleep(BUSY_WAIT);
-            result = crate::pipeline::run(&self.registry, &request, &mut |_| true);
-        }
-        match result {
+        // Runs on one project (or two new projects side by side) take turns on the project lock,
+        // which waits for the run holding it; `Busy` only comes after its timeout.
+        match crate::pipeline::run(&self.registry, &request, &mut |_| true) {
             Err(crate::Error::Busy { .. }) => {
                 let reply = say(
                     c.lang,
