@@ -156,7 +156,7 @@ impl Transaction {
                     reason: "is read-only; make it writable (chmod u+w) if it may be replaced, then run again".into(),
                 });
             }
-            entries.push(Entry::new(&w.target, existing.is_some()));
+            entries.push(Entry::new(&w.target));
             old.push(existing);
         }
         let opened = Journal::open(root)?;

@@ -21,14 +21,13 @@ const FILE: &str = "journal.json";
 pub struct Entry {
     pub target: PathBuf,
     pub temp: PathBuf,
-    pub existed: bool,
 }
 
 impl Entry {
-    pub fn new(target: &Path, existed: bool) -> Self {
+    pub fn new(target: &Path) -> Self {
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temp = target.with_file_name(format!(".{name}.skillrun-tmp"));
-        Entry { target: target.to_path_buf(), temp, existed }
+        Entry { target: target.to_path_buf(), temp }
     }
 }
 
