@@ -73,7 +73,7 @@ fn scaling(c: &mut Criterion) {
 
 fn generate(c: &mut Criterion) {
     let tmp = tempfile::tempdir().unwrap();
-    let registry = Registry::embedded().unwrap();
+    let registry = skillrun::skills::embedded().unwrap();
     let request = |path: &Path, dry_run: bool| Request {
         dry_run,
         ..Request::new("database-setup", json!({"projectPath": path, "databaseUrl": "sqlite:///./app.db"}))

@@ -155,7 +155,7 @@ fn init_logging(verbose: u8) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
-    let registry = Registry::load(cli.skills_dir.as_deref())?;
+    let registry = crate::skills::load(cli.skills_dir.as_deref())?;
     match cli.command {
         Command::List { json } => {
             if json {

@@ -1,31 +1,18 @@
-//! skillrun: a runtime for trigger-driven agent skills.
+//! skillrun: a runtime for trigger-driven agent skills, and its front ends.
 //!
-//! A request (CLI arguments, an MCP `tools/call`, or chat text) goes one way:
-//! [`registry`] (which skill) -> [`input`] (schema, defaults, derived values) -> [`plan`] (every file
-//! rendered in memory and compared with the disk) -> [`apply`] (all-or-nothing writes) ->
-//! [`report`]. [`pipeline::run`] is that path; [`cli`], [`mcp`], [`http`] and [`chat`] only translate;
-//! [`conversation`] holds chat state (what is asked, what is known) between messages.
+//! The engine ([`skillrun_engine`], re-exported here) runs a skill: registry -> input -> plan ->
+//! apply -> report. This crate holds what people, bots and assistants talk to: [`cli`] (the
+//! `skillrun` command), [`mcp`] (the MCP server on stdio), [`http`] (chat, Slack and MCP over
+//! HTTP) and [`conversation`] (chat state between messages); they only translate requests and
+//! reports. [`skills`] is the skill set built into the binary.
 
-pub mod apply;
-pub mod chat;
 pub mod cli;
 pub mod conversation;
-pub mod dburl;
-pub mod error;
 pub mod http;
-pub mod input;
-pub mod journal;
 pub mod mcp;
-pub mod merge;
-pub mod pipeline;
-pub mod plan;
-pub mod provenance;
-pub mod registry;
-pub mod report;
-pub mod trigger;
+pub mod skills;
 
-pub use error::{Error, Result};
-pub use pipeline::{Request, Stage, run};
-pub use registry::Registry;
-pub use report::{Report, Status};
-pub use trigger::Lang;
+pub use skillrun_engine::{
+    Error, Lang, Registry, Report, Request, Result, Stage, Status, apply, chat, dburl, error, input, journal, merge,
+    pipeline, plan, provenance, registry, report, run, trigger,
+};

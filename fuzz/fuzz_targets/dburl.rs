@@ -18,7 +18,7 @@ use skillrun_fuzz::{assert_no_secret, passwords};
 fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let registry = Registry::embedded().expect("embedded registry");
+        let registry = skillrun::skills::embedded().expect("embedded registry");
         let skill = registry.get("database-setup").expect("database-setup skill");
         skill.spec.derive.iter().map(|Derive::DatabaseUrl(spec)| spec.clone()).next().expect("a database-url step")
     })

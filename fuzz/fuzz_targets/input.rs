@@ -22,7 +22,7 @@ const SKILL: &str = "database-setup";
 
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry::embedded().expect("embedded registry"))
+    REGISTRY.get_or_init(|| skillrun::skills::embedded().expect("embedded registry"))
 }
 
 /// An empty project directory for the dry runs, removed at exit by the OS's temp cleaning.

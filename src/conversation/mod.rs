@@ -407,7 +407,7 @@ mod tests {
     use super::*;
 
     fn engine() -> Engine {
-        Engine::new(Arc::new(Registry::embedded().unwrap()), Limits::default())
+        Engine::new(Arc::new(crate::skills::embedded().unwrap()), Limits::default())
     }
 
     #[test]
@@ -434,7 +434,7 @@ mod tests {
     #[test]
     fn an_expired_conversation_is_forgotten() {
         let limits = Limits { ttl: Duration::ZERO, ..Limits::default() };
-        let e = Engine::new(Arc::new(Registry::embedded().unwrap()), limits);
+        let e = Engine::new(Arc::new(crate::skills::embedded().unwrap()), limits);
         assert_eq!(e.message("me", "c", "DB 설정 해줘", None).unwrap().step, Step::Asking);
         assert_eq!(e.message("me", "c", "./api", None).unwrap().step, Step::Idle);
         assert!(e.is_empty());

@@ -146,11 +146,10 @@ pub(super) fn yes_no(text: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::Registry;
 
     #[test]
     fn language_evidence_ignores_urls_paths_and_enum_values() {
-        let skill = Registry::embedded().unwrap();
+        let skill = crate::skills::embedded().unwrap();
         let skill = skill.get("database-setup").unwrap();
         assert_eq!(evidence("sqlite:///./app.db", Some(skill)), None);
         assert_eq!(evidence("./my-api", Some(skill)), None);

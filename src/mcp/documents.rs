@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn every_embedded_skill_is_a_valid_extension_entry() {
-        let docs = Documents::new(&Registry::embedded().unwrap());
+        let docs = Documents::new(&crate::skills::embedded().unwrap());
         let skills = docs.skills();
         assert_eq!(skills.len(), docs.0.len());
         let db = docs.skill("skill://database-setup/SKILL.md").unwrap();

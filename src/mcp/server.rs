@@ -284,7 +284,7 @@ mod tests {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let ct = CancellationToken::new();
         ct.cancel();
-        let result = run_until_cancelled(&Registry::embedded().unwrap(), &request, &ct, &tx);
+        let result = run_until_cancelled(&crate::skills::embedded().unwrap(), &request, &ct, &tx);
         assert!(matches!(result, Err(crate::Error::Cancelled)), "{result:?}");
         assert_eq!(rx.try_recv().ok(), Some(Stage::Validated));
         assert!(!project.exists(), "nothing may be written");

@@ -302,7 +302,7 @@ mod tests {
 
     #[test]
     fn every_skill_tool_extends_its_schema_and_reports_with_the_report_schema() {
-        let registry = Registry::embedded().unwrap();
+        let registry = crate::skills::embedded().unwrap();
         let catalog = Catalog::new(&registry);
         let tool = catalog.tools.iter().find(|t| t.name == "database-setup").unwrap();
         let props = tool.input_schema["properties"].as_object().unwrap();

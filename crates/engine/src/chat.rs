@@ -1,7 +1,7 @@
 //! Chat: free text in, a short reply out. Matches the text to a skill, picks up the inputs the
 //! text already holds (a database URL, a kind of database, a path), and asks for what is missing.
 //! Used by `skillrun chat TEXT`, by the MCP `match_skill` tool, and by the conversation engine
-//! ([`crate::conversation`]), which asks for the rest one input at a time.
+//! (the `skillrun` crate's conversation engine), which asks for the rest one input at a time.
 
 use serde::Serialize;
 use serde_json::{Map, Value};

@@ -1,25 +1,22 @@
 //! The skill registry: loads `manifest.json`, each skill's input schema, steps (`skill.json`),
-//! templates and `SKILL.md`, from the set embedded in the binary or from a directory given at
-//! run time, and validates all of it before anything runs.
+//! templates and `SKILL.md`, from a set held in memory (the one a binary embeds) or from a
+//! directory given at run time, and validates all of it before anything runs. The engine
+//! carries no skill of its own.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use include_dir::{Dir, include_dir};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::trigger::{Lang, SkillTriggers, TriggerIndex};
 
-static EMBEDDED_SKILLS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/skills");
-static EMBEDDED_SCHEMAS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/schemas");
-const EMBEDDED_MANIFEST: &str = include_str!("../manifest.json");
-const MANIFEST_SCHEMA: &str = include_str!("../schemas/manifest.schema.json");
-const SKILL_SCHEMA: &str = include_str!("../schemas/skill.schema.json");
+const MANIFEST_SCHEMA: &str = include_str!("../../../schemas/manifest.schema.json");
+const SKILL_SCHEMA: &str = include_str!("../../../schemas/skill.schema.json");
 /// The report's JSON Schema (MCP `outputSchema`, and what `--json` prints).
-pub const REPORT_SCHEMA: &str = include_str!("../schemas/report.schema.json");
+pub const REPORT_SCHEMA: &str = include_str!("../../../schemas/report.schema.json");
 
 /// A text in both languages the runtime speaks.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -271,21 +268,19 @@ pub struct Registry {
     triggers: OnceLock<TriggerIndex>,
 }
 
-type Files = BTreeMap<String, Vec<u8>>;
+/// A skill set's files by path relative to the set's root (`manifest.json`, `schemas/...`,
+/// `skills/<id>/...`).
+pub type Files = BTreeMap<String, Vec<u8>>;
 /// Files of a skill set on disk that are read only when needed (templates: on a skill's first
 /// render), by path relative to the set's root.
 type Deferred = BTreeMap<String, PathBuf>;
 
 impl Registry {
-    /// The skill set built into the binary.
-    pub fn embedded() -> Result<Self> {
-        let mut files = Files::new();
-        files.insert("manifest.json".into(), EMBEDDED_MANIFEST.as_bytes().to_vec());
-        collect_embedded(&EMBEDDED_SKILLS, "skills", &mut files);
-        collect_embedded(&EMBEDDED_SCHEMAS, "schemas", &mut files);
-        // The embedded set is checked against the manifest and skill schemas by the test suite
-        // (`embedded_set_passes_the_schema_checks`), not on every start of the binary.
-        Self::from_files(&files, Checks::Skip)
+    /// A skill set held in memory, such as the one a binary embeds. With `checked`, the manifest
+    /// and every `skill.json` are validated against their schemas; a binary's own embedded set is
+    /// checked by its test suite instead, not on every start.
+    pub fn from_memory(files: &Files, checked: bool) -> Result<Self> {
+        Self::from_files(files, if checked { Checks::Run } else { Checks::Skip })
     }
 
     /// A skill set on disk: `root/manifest.json` with paths relative to `root`.
@@ -318,14 +313,6 @@ impl Registry {
             deferred.extend(more_deferred);
         }
         Self::from_manifest(manifest, &files, &deferred, Checks::Run)
-    }
-
-    /// `--skills-dir` if given, else `SKILLRUN_SKILLS_DIR`, else the embedded set.
-    pub fn load(dir: Option<&Path>) -> Result<Self> {
-        match dir.map(Path::to_path_buf).or_else(|| std::env::var_os("SKILLRUN_SKILLS_DIR").map(Into::into)) {
-            Some(dir) => Self::from_dir(&dir),
-            None => Self::embedded(),
-        }
     }
 
     fn from_files(files: &Files, checks: Checks) -> Result<Self> {
@@ -529,15 +516,6 @@ fn is_relative_inside(rel: &str) -> bool {
         && p.components().all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
 }
 
-fn collect_embedded(dir: &Dir<'_>, prefix: &str, files: &mut Files) {
-    for file in dir.files() {
-        files.insert(format!("{prefix}/{}", file.path().display()), file.contents().to_vec());
-    }
-    for sub in dir.dirs() {
-        collect_embedded(sub, prefix, files);
-    }
-}
-
 /// `f` over `items` on the machine's cores, in order; one thread for a small set (a few skills
 /// load faster than threads start).
 fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
@@ -613,12 +591,20 @@ fn read_into(full: &Path, rel: &Path, files: &mut Files, deferred: &mut Deferred
 mod tests {
     use super::*;
 
+    /// The repository's own skill set (the one the `skillrun` binary embeds), read from disk.
+    fn repository_set() -> Files {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let (mut files, mut deferred) = (Files::new(), Deferred::new());
+        files.insert("manifest.json".into(), std::fs::read(root.join("manifest.json")).unwrap());
+        for dir in ["skills", "schemas"] {
+            collect_dir(&root, Path::new(dir), &mut files, &mut deferred, None).unwrap();
+        }
+        files
+    }
+
     #[test]
     fn embedded_set_passes_the_schema_checks() {
-        let mut files = Files::new();
-        files.insert("manifest.json".into(), EMBEDDED_MANIFEST.as_bytes().to_vec());
-        collect_embedded(&EMBEDDED_SKILLS, "skills", &mut files);
-        collect_embedded(&EMBEDDED_SCHEMAS, "schemas", &mut files);
+        let files = repository_set();
         let registry = Registry::from_files(&files, Checks::Run).unwrap();
         for (text, name) in [(MANIFEST_SCHEMA, "manifest"), (SKILL_SCHEMA, "skill"), (REPORT_SCHEMA, "report")] {
             let schema: Value = serde_json::from_str(text).unwrap();
@@ -632,10 +618,7 @@ mod tests {
 
     #[test]
     fn a_broken_template_or_schema_fails_on_first_use_naming_the_file() {
-        let mut files = Files::new();
-        files.insert("manifest.json".into(), EMBEDDED_MANIFEST.as_bytes().to_vec());
-        collect_embedded(&EMBEDDED_SKILLS, "skills", &mut files);
-        collect_embedded(&EMBEDDED_SCHEMAS, "schemas", &mut files);
+        let mut files = repository_set();
         files.insert("skills/database-setup/templates/empty.tera".into(), b"{% if %}".to_vec());
         files.insert("schemas/database-setup.input.schema.json".into(), br#"{"type": 12}"#.to_vec());
         let registry = Registry::from_files(&files, Checks::Run).unwrap();

@@ -385,7 +385,7 @@ mod tests {
 
     fn spec() -> Spec {
         let skill: serde_json::Value =
-            serde_json::from_str(include_str!("../skills/database-setup/skill.json")).unwrap();
+            serde_json::from_str(include_str!("../../../skills/database-setup/skill.json")).unwrap();
         let mut step = skill["derive"][0].clone();
         step.as_object_mut().unwrap().remove("kind");
         serde_json::from_value(step).unwrap()

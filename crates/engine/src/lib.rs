@@ -1,0 +1,28 @@
+//! skillrun's engine: runs a skill, given as data, on a project directory.
+//!
+//! A request goes one way: [`registry`] (which skill) -> [`input`] (schema, defaults, derived
+//! values) -> [`plan`] (every file rendered in memory and compared with the disk) -> [`apply`]
+//! (all-or-nothing writes) -> [`report`]. [`pipeline::run`] is that path; [`trigger`] and
+//! [`chat`] turn free text into a skill and input values. The engine knows no front end (the
+//! `skillrun` crate holds the CLI, MCP, HTTP and conversation front ends) and no skill (skills are
+//! files handed to [`Registry`]).
+
+pub mod apply;
+pub mod chat;
+pub mod dburl;
+pub mod error;
+pub mod input;
+pub mod journal;
+pub mod merge;
+pub mod pipeline;
+pub mod plan;
+pub mod provenance;
+pub mod registry;
+pub mod report;
+pub mod trigger;
+
+pub use error::{Error, Result};
+pub use pipeline::{Request, Stage, run};
+pub use registry::Registry;
+pub use report::{Report, Status};
+pub use trigger::Lang;
