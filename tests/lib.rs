@@ -9,6 +9,7 @@ mod e2e;
 mod faults;
 mod http;
 mod mcp;
+mod packaging;
 mod safety;
 mod secrets;
 mod skills_dir;
