@@ -146,6 +146,16 @@ fn every_manifest_names_the_same_plugin_version_and_launch_and_its_files_exist()
         read_json(&plugin.join(".cursor/mcp.json"))["mcpServers"]["skillrun"].clone(),
         vscode["servers"]["skillrun"].clone(),
     ];
+    // The README shows the Cursor and VS Code files as they are.
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let shown: Vec<Value> = readme
+        .split("```json\n")
+        .skip(1)
+        .filter_map(|block| serde_json::from_str(block.split("```").next()?).ok())
+        .collect();
+    for file in [".cursor/mcp.json", ".vscode/mcp.json"] {
+        assert!(shown.contains(&read_json(&plugin.join(file))), "README.md must show plugin/{file} as it is");
+    }
     for entry in entries {
         assert_eq!(entry["command"], "uvx", "{entry}");
         assert_eq!(
