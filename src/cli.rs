@@ -288,6 +288,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             if !check {
                 crate::plugin::write(&dir, &files)?;
                 print(&format!("wrote the plugin ({} files) under {}", files.len(), dir.display()));
+                for line in crate::plugin::check(&dir, &files) {
+                    eprintln!("skillrun: {line} (left as it is; remove it if it is stale)");
+                }
                 return Ok(EXIT_OK);
             }
             let drift = crate::plugin::check(&dir, &files);

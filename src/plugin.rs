@@ -197,7 +197,8 @@ fn front_matter(text: &str) -> Vec<(String, String)> {
     pairs
 }
 
-/// Writes `files` under `dir` (creating directories), replacing what is there.
+/// Writes `files` under `dir` (creating directories), replacing what is there. A file that is not
+/// one of them is left alone, even under `dir/plugin/` (`check` names it).
 pub fn write(dir: &Path, files: &Files) -> Result<(), Error> {
     for (rel, content) in files {
         let path = dir.join(rel);
@@ -223,6 +224,7 @@ pub fn check(dir: &Path, files: &Files) -> Vec<String> {
     }
     let mut found = Vec::new();
     list(&dir.join(PLUGIN_DIR), PLUGIN_DIR, &mut found);
+    found.sort();
     drift.extend(found.into_iter().filter(|rel| !files.contains_key(rel)).map(|rel| format!("not generated: {rel}")));
     drift
 }
