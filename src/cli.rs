@@ -89,6 +89,9 @@ enum Command {
         /// Language of messages: ko or en (default: SKILLRUN_LANG, then LANG, then en).
         #[arg(long)]
         lang: Option<String>,
+        /// Refuse the run unless the project lies under DIR (repeatable), as the servers do.
+        #[arg(long = "root", value_name = "DIR")]
+        roots: Vec<PathBuf>,
     },
     /// Serve the skills as MCP tools (JSON-RPC 2.0 over stdio), or with --http, the chat and MCP
     /// endpoints over HTTP (needs SKILLRUN_TOKEN and at least one --root).
@@ -227,7 +230,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             print(registry.get(&skill)?.skill_md.trim_end());
             Ok(EXIT_OK)
         }
-        Command::Run { skill, input, set, dry_run, force, skip_existing, json, lang } => {
+        Command::Run { skill, input, set, dry_run, force, skip_existing, json, lang, roots } => {
             let lang = lang.as_deref().and_then(Lang::parse).or_else(env_lang);
             let reads_stdin = input.as_deref() == Some("-");
             let mut input = match read_input(input.as_deref(), &set) {
@@ -245,8 +248,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             {
                 ask_missing(skill, object, lang.unwrap_or(Lang::En))?;
             }
-            let request =
-                crate::Request { dry_run, force, skip_existing, lang, ..crate::Request::new(skill.clone(), input) };
+            let roots = if roots.is_empty() { Default::default() } else { crate::http::open_roots(&roots)? };
+            let request = crate::Request {
+                dry_run,
+                force,
+                skip_existing,
+                lang,
+                roots,
+                ..crate::Request::new(skill.clone(), input)
+            };
             match crate::run(&registry, &request, &mut |_| true) {
                 Ok(report) => {
                     if json {

@@ -199,28 +199,13 @@ fn remove_journal_dir(dir: &Dir) {
     for name in [RECORD, RECORD_TEMP] {
         let _ = dir.remove_file(name);
     }
-    if let Ok(Some(entries)) = list(dir) {
+    if let Ok(entries) = dir.list() {
         for (name, kind) in entries {
             if kind == Kind::File && is_old_copy(&name) {
                 let _ = dir.remove_file(&name);
             }
         }
     }
-}
-
-fn list(dir: &Dir) -> Result<Option<Vec<(String, Kind)>>> {
-    let entries = rustix::fs::Dir::read_from(dir.fd()).map_err(|e| Error::io(state::JOURNAL, e.into()))?;
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(state::JOURNAL, e.into()))?;
-        let name = String::from_utf8_lossy(entry.file_name().to_bytes()).into_owned();
-        if name == "." || name == ".." {
-            continue;
-        }
-        let kind = dir.stat(&name)?.map_or(Kind::File, |m| m.kind);
-        out.push((name, kind));
-    }
-    Ok(Some(out))
 }
 
 fn is_old_copy(name: &str) -> bool {
@@ -381,7 +366,7 @@ fn undo(project: &ProjectDir, journal: &Dir, file: &RecordFile, path: &RelPath) 
 /// A journal directory without a record: removes skillrun's own leftovers in it, or reports it
 /// when it holds anything else.
 fn clean_up(project: &ProjectDir, dir: &Dir) -> Result<Option<Recovered>> {
-    let entries = list(dir)?.unwrap_or_default();
+    let entries = dir.list()?;
     if let Some((name, _)) =
         entries.iter().find(|(name, kind)| !(*kind == Kind::File && (is_old_copy(name) || name == RECORD_TEMP)))
     {

@@ -225,8 +225,14 @@ impl Planner<'_> {
     fn disk(&mut self, path: &str) -> Result<&Option<Vec<u8>>> {
         let rel = step_path(path)?;
         if !self.disk.contains_key(&rel) {
+            // skillrun's own state is small; a large file there is not one it wrote.
+            let limit = if rel.starts_with(&crate::state::rel(crate::state::DIR)) {
+                crate::state::MAX_STATE_BYTES
+            } else {
+                MAX_READ_BYTES
+            };
             let existing = match self.project {
-                Some(project) => project.read(&rel, MAX_READ_BYTES)?,
+                Some(project) => project.read(&rel, limit)?,
                 None => None,
             };
             self.disk.insert(rel.clone(), existing);

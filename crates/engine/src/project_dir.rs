@@ -258,24 +258,7 @@ impl ProjectDir {
             Err(e) if missing(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let shown = rel.map_or("", RelPath::as_str);
-        let mut out = Vec::new();
-        let entries = rustix::fs::Dir::read_from(&dir.fd).map_err(|e| FsError::io(shown, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| FsError::io(shown, e))?;
-            let name = entry.file_name().to_bytes();
-            if name == b"." || name == b".." {
-                continue;
-            }
-            let name = String::from_utf8_lossy(name).into_owned();
-            let kind = match entry.file_type() {
-                FileType::Unknown => dir.stat(&name)?.map_or(Kind::File, |m| m.kind),
-                t => Kind::of(t.as_raw_mode()),
-            };
-            out.push((name, kind));
-        }
-        out.sort();
-        Ok(Some(out))
+        dir.list().map(Some)
     }
 
     /// The directory `rel` (the top when `None`), opened for `*at` operations on its names.
@@ -442,6 +425,28 @@ impl Dir {
 
     fn shown(&self, name: &str) -> String {
         if self.rel.is_empty() { name.to_owned() } else { format!("{}/{name}", self.rel) }
+    }
+
+    /// The names in this directory with their kinds (links not followed), sorted.
+    pub fn list(&self) -> Result<Vec<(String, Kind)>, FsError> {
+        let shown = if self.rel.is_empty() { "." } else { &self.rel };
+        let mut out = Vec::new();
+        let entries = rustix::fs::Dir::read_from(&self.fd).map_err(|e| FsError::io(shown, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| FsError::io(shown, e))?;
+            let name = entry.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let name = String::from_utf8_lossy(name).into_owned();
+            let kind = match entry.file_type() {
+                FileType::Unknown => self.stat(&name)?.map_or(Kind::File, |m| m.kind),
+                t => Kind::of(t.as_raw_mode()),
+            };
+            out.push((name, kind));
+        }
+        out.sort();
+        Ok(out)
     }
 
     /// The name, not followed; `None` when it does not exist.
