@@ -10,6 +10,7 @@ mod faults;
 mod hostile;
 mod http;
 mod mcp;
+mod packaging;
 mod safety;
 mod secrets;
 mod skills_dir;
