@@ -39,7 +39,6 @@ fn a_release_build_has_no_fault_injection_hooks() {
         .args(["run", "database-setup", "--json", "--input", &super::input(&project, "sqlite:///./app.db")])
         .env("SKILLRUN_KILL_AT", "2")
         .env("SKILLRUN_FAIL_AT", "stage:1")
-        .env("SKILLRUN_SLOW_APPLY", "600000")
         .env("SKILLRUN_NO_OPENAT2", "1")
         .output()
         .unwrap();
