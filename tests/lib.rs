@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod chatops;
 mod conversation;
 mod e2e;
 mod faults;

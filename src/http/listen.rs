@@ -87,7 +87,7 @@ pub async fn read_body(request: Request, next: Next, timeout: Duration) -> Respo
 }
 
 /// The rest of the request was not read: close the connection rather than leave it for reuse.
-fn closing(mut response: Response) -> Response {
+pub fn closing(mut response: Response) -> Response {
     response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
     response
 }

@@ -152,7 +152,8 @@ pub async fn check_origin(allowed: Arc<Vec<String>>, request: Request, next: Nex
         && !origin.to_str().is_ok_and(|o| origin_allowed(o, &allowed))
     {
         tracing::warn!(?origin, "refused an MCP request from a foreign Origin");
-        return error(StatusCode::FORBIDDEN, "this Origin may not use /mcp (see --allow-origin)");
+        // The body was not read: close the connection rather than leave it for reuse.
+        return super::listen::closing(error(StatusCode::FORBIDDEN, "this Origin may not use /mcp (see --allow-origin)"));
     }
     next.run(request).await
 }

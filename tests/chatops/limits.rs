@@ -1,0 +1,159 @@
+//! HTTP limits that hold under attack: slow clients are dropped, a burst of MCP session opens
+//! cannot pass the bounds (in all, and per token), conversations are bounded per token too, a
+//! foreign `Origin` gets 403 on `/mcp`, and (stdio MCP) no progress follows a cancellation.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{TOKEN, root_of};
+use crate::support::{Answer, Server};
+
+/// Connects, sends `partial`, then waits for the server to answer or hang up. The bytes it sent
+/// back before closing (the socket's own timeout only stops a server that never does).
+fn send_slowly(server: &Server, partial: &str) -> String {
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    stream.write_all(partial.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    match stream.read_to_end(&mut answer) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("the server kept a slow client ({e}); it answered: {}", String::from_utf8_lossy(&answer)),
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn slow_clients_are_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&["--root", root_of(dir.path()).to_str().unwrap(), "--read-timeout", "1"], TOKEN, &[]);
+    // Half a header, then nothing; a connection that never sends anything.
+    assert_eq!(send_slowly(&server, "POST /v1/chat HTTP/1.1\r\nHost: x\r\nContent-Ty"), "");
+    assert_eq!(send_slowly(&server, ""), "");
+    // A whole header promising a body that never comes whole.
+    let auth = format!("Bearer {TOKEN}");
+    let head = format!(
+        "POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"text\""
+    );
+    let answer = send_slowly(&server, &head);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // The server still answers everyone else.
+    assert_eq!(server.chat(&json!({"text": "DB 설정 해줘"})).status, 200);
+}
+
+fn mcp_post(server: &Server, token: &str, origin: Option<&str>, body: &Value) -> (Answer, std::collections::HashMap<String, String>) {
+    let auth = format!("Bearer {token}");
+    let mut headers = vec![
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("accept", "application/json, text/event-stream"),
+        ("mcp-protocol-version", "2025-11-25"),
+    ];
+    if let Some(origin) = origin {
+        headers.push(("origin", origin));
+    }
+    server.post_raw_with_headers("/mcp", &headers, body.to_string().as_bytes())
+}
+
+fn initialize() -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})
+}
+
+#[test]
+fn a_burst_of_session_opens_cannot_pass_the_bounds_in_all_or_per_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = root_of(dir.path());
+    let args = ["--root", root.to_str().unwrap(), "--max-conversations", "4", "--max-per-caller", "3"];
+    let server = Arc::new(Server::start(&args, "token-a,token-b", &[]));
+    const BURST: usize = 24;
+    let barrier = Arc::new(Barrier::new(BURST));
+    let statuses: Vec<u16> = (0..BURST)
+        .map(|_| {
+            let (server, barrier) = (server.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                mcp_post(&server, "token-a", None, &initialize()).0.status
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    let opened = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!(opened, 3, "token-a's share is 3: {statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
+    // token-b still has room, up to the bound in all.
+    assert_eq!(mcp_post(&server, "token-b", None, &initialize()).0.status, 200);
+    assert_eq!(mcp_post(&server, "token-b", None, &initialize()).0.status, 429);
+
+    // Conversations: token-a's share cannot be exceeded, token-b's place is kept.
+    let chat = |token: &str, id: &str| {
+        let auth = format!("Bearer {token}");
+        let body = json!({"conversation": id, "text": "DB 설정 해줘"}).to_string();
+        server.post_raw("/v1/chat", &[("authorization", &auth), ("content-type", "application/json")], body.as_bytes())
+    };
+    for id in ["a1", "a2", "a3"] {
+        assert_eq!(chat("token-a", id).status, 200);
+    }
+    let over = chat("token-a", "a4");
+    assert_eq!(over.status, 429, "{}", over.body);
+    assert!(over.body.contains("이 호출자"), "{}", over.body);
+    assert_eq!(chat("token-b", "b1").status, 200);
+}
+
+#[test]
+fn a_foreign_origin_is_refused_on_mcp() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = root_of(dir.path());
+    let server = Server::start(&["--root", root.to_str().unwrap(), "--allow-origin", "https://app.example.com"], TOKEN, &[]);
+    for origin in ["https://evil.example", "null", "https://app.example.com.evil.example", "http://app.example.com"] {
+        let (answer, _) = mcp_post(&server, TOKEN, Some(origin), &initialize());
+        assert_eq!(answer.status, 403, "{origin}: {}", answer.body);
+        // Without the token too: the Origin is checked first.
+        let (answer, _) = mcp_post(&server, "no-token", Some(origin), &initialize());
+        assert_eq!(answer.status, 403, "{origin}: {}", answer.body);
+    }
+    for origin in [None, Some("http://localhost:5173"), Some("https://app.example.com")] {
+        let (answer, _) = mcp_post(&server, TOKEN, origin, &initialize());
+        assert_eq!(answer.status, 200, "{origin:?}: {}", answer.body);
+    }
+}
+
+#[test]
+fn no_progress_follows_a_cancellation() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    std::fs::create_dir(&project).unwrap();
+    // Another holder of the project's lock keeps the run waiting after its first stage.
+    let holder = std::fs::File::open(&project).unwrap();
+    holder.lock().unwrap();
+    let mut server = crate::mcp::Server::start();
+    server.initialize("2025-11-25");
+    let arguments = crate::mcp::sqlite_input(&project);
+    let call = |id: &str, token: &str| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+            "name": "database-setup", "arguments": arguments, "_meta": {"progressToken": token}}})
+    };
+    server.send(&call("slow", "first"));
+    let progress = server.recv();
+    assert_eq!((progress["method"].as_str(), &progress["params"]["progressToken"]), (Some("notifications/progress"), &json!("first")));
+    server.send(&json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "slow"}}));
+    server.request("ping", json!({}));
+    server.notifications.clear();
+    // The run goes on (it plans, then sees the cancellation); a second call on the same project
+    // waits for it to let the lock go, so when the second is answered the first has ended.
+    drop(holder);
+    server.send(&call("next", "second"));
+    let answer = server.response(&json!("next"));
+    assert_eq!(answer["result"]["structuredContent"]["status"], "applied", "{answer}");
+    server.request("ping", json!({}));
+    let after: Vec<&Value> =
+        server.notifications.iter().filter(|n| n["params"]["progressToken"] == json!("first")).collect();
+    assert!(after.is_empty(), "progress after the cancellation: {after:?}");
+    assert!(server.notifications.iter().any(|n| n["params"]["progressToken"] == json!("second")), "the second call reports progress");
+}
