@@ -3,8 +3,8 @@
 
 mod support;
 
-mod cli;
 mod chatops;
+mod cli;
 mod conversation;
 mod e2e;
 mod faults;

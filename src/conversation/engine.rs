@@ -105,7 +105,9 @@ impl Engine {
         let (next, mut conversation) = blocking(move || {
             let next = match input {
                 Input::Text(text) => core.continue_with(&mut conversation, &id, &text, lang),
-                Input::Press { revision, .. } if revision != record.revision => Next::Turn(super::stale(&conversation, &id)),
+                Input::Press { revision, .. } if revision != record.revision => {
+                    Next::Turn(super::stale(&conversation, &id))
+                }
                 Input::Press { action, .. } => core.press(&mut conversation, &id, action),
             };
             (next, conversation)
@@ -125,8 +127,7 @@ impl Engine {
             Next::Apply => {
                 conversation.pending = Pending::Applying;
                 let state = serde_json::to_string(&conversation).expect("a conversation serializes");
-                let revision =
-                    self.store.save(key, caller, record.revision, &state, ttl).await.map_err(refusal)?;
+                let revision = self.store.save(key, caller, record.revision, &state, ttl).await.map_err(refusal)?;
                 let core = self.core.clone();
                 let id = key.id.clone();
                 let (turn, conversation) = blocking(move || {
@@ -198,8 +199,7 @@ impl Engine {
     ) -> Result<Turn, Refusal> {
         if turn.step.ongoing() {
             let state = serde_json::to_string(conversation).expect("a conversation serializes");
-            turn.revision =
-                self.store.save(key, caller, revision, &state, self.limits.ttl).await.map_err(refusal)?;
+            turn.revision = self.store.save(key, caller, revision, &state, self.limits.ttl).await.map_err(refusal)?;
         } else {
             self.store.remove(key, caller, revision).await.map_err(refusal)?;
         }

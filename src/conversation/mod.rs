@@ -103,7 +103,10 @@ pub struct Turn {
 pub enum Input {
     Text(String),
     /// A button under the plan shown at `revision`.
-    Press { action: Action, revision: u64 },
+    Press {
+        action: Action,
+        revision: u64,
+    },
 }
 
 /// The buttons under a plan.
@@ -157,10 +160,14 @@ impl Refusal {
                 format!("too many conversations in progress (at most {max}); try again later")
             }
             (Refusal::TooMany { max, scope: Scope::Caller }, Lang::Ko) => {
-                format!("이 호출자의 진행 중인 대화가 너무 많습니다 (최대 {max}개). 끝내거나 취소한 뒤 다시 시도하세요.")
+                format!(
+                    "이 호출자의 진행 중인 대화가 너무 많습니다 (최대 {max}개). 끝내거나 취소한 뒤 다시 시도하세요."
+                )
             }
             (Refusal::TooMany { max, scope: Scope::Caller }, Lang::En) => {
-                format!("too many conversations in progress for this caller (at most {max}); finish or cancel one first")
+                format!(
+                    "too many conversations in progress for this caller (at most {max}); finish or cancel one first"
+                )
             }
             (Refusal::Unavailable, Lang::Ko) => {
                 "대화 저장소에 연결할 수 없어 아무것도 하지 않았습니다. 잠시 뒤 다시 보내 주세요.".into()
@@ -168,7 +175,9 @@ impl Refusal {
             (Refusal::Unavailable, Lang::En) => {
                 "the conversation store is unavailable, so nothing was done; send the message again shortly".into()
             }
-            (Refusal::Busy, Lang::Ko) => "이 대화의 이전 메시지를 아직 처리하는 중입니다. 잠시 뒤 다시 보내 주세요.".into(),
+            (Refusal::Busy, Lang::Ko) => {
+                "이 대화의 이전 메시지를 아직 처리하는 중입니다. 잠시 뒤 다시 보내 주세요.".into()
+            }
             (Refusal::Busy, Lang::En) => {
                 "an earlier message of this conversation is still being handled; send this one again shortly".into()
             }
@@ -198,6 +207,7 @@ struct Conversation {
 }
 
 /// What a turn on a conversation in progress comes to.
+#[allow(clippy::large_enum_variant)] // one lives for a moment per turn
 enum Next {
     Turn(Turn),
     /// The plan was confirmed: the engine records that, then calls [`Core::apply`].

@@ -60,7 +60,8 @@ pub async fn command(State(state): State<Arc<AppState>>, headers: HeaderMap, bod
         return error(StatusCode::UNAUTHORIZED, "wrong Mattermost command token");
     };
     if !command.trigger_id.is_empty()
-        && let Err(refused) = super::accept_once(&state, &format!("mattermost:{}", command.trigger_id), ONCE_WINDOW).await
+        && let Err(refused) =
+            super::accept_once(&state, &format!("mattermost:{}", command.trigger_id), ONCE_WINDOW).await
     {
         return refused;
     }
@@ -173,7 +174,9 @@ pub async fn action(State(state): State<Arc<AppState>>, body: Bytes) -> Response
     let input = Input::Press { action, revision: context.revision };
     match super::chat::turn(&state, CALLER, &owner, &context.channel, input, Some(context.lang)).await {
         // The plan's post becomes the result, without buttons.
-        Ok(turn) => axum::Json(json!({"update": {"message": turn.reply, "props": {"attachments": []}}})).into_response(),
+        Ok(turn) => {
+            axum::Json(json!({"update": {"message": turn.reply, "props": {"attachments": []}}})).into_response()
+        }
         Err(refusal) => {
             let mut response = super::chat::refusal_response(&refusal, Some(context.lang));
             response.headers_mut().remove(header::RETRY_AFTER);

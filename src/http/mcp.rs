@@ -48,7 +48,8 @@ pub fn service(
     }
     let ttl = config.limits.ttl;
     mcp_config.session_store = Some(Arc::new(Restore { store: store.clone(), ttl }));
-    let service = StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), mcp_config);
+    let service =
+        StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), mcp_config);
     let guard = Arc::new(SessionGuard {
         store,
         bounds: Bounds { all: config.limits.max_conversations, per_caller: config.limits.max_per_caller },
@@ -153,7 +154,10 @@ pub async fn check_origin(allowed: Arc<Vec<String>>, request: Request, next: Nex
     {
         tracing::warn!(?origin, "refused an MCP request from a foreign Origin");
         // The body was not read: close the connection rather than leave it for reuse.
-        return super::listen::closing(error(StatusCode::FORBIDDEN, "this Origin may not use /mcp (see --allow-origin)"));
+        return super::listen::closing(error(
+            StatusCode::FORBIDDEN,
+            "this Origin may not use /mcp (see --allow-origin)",
+        ));
     }
     next.run(request).await
 }
@@ -163,11 +167,16 @@ pub async fn check_origin(allowed: Arc<Vec<String>>, request: Request, next: Nex
 fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
     let Some((scheme, host, port)) = split_origin(origin) else { return false };
     let loopback = host == "localhost"
-        || host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
     loopback
-        || allowed.iter().filter_map(|a| split_origin_pattern(a)).any(|(s, h, p)| {
-            s == scheme && h == host && p.is_none_or(|p| p == port)
-        })
+        || allowed
+            .iter()
+            .filter_map(|a| split_origin_pattern(a))
+            .any(|(s, h, p)| s == scheme && h == host && p.is_none_or(|p| p == port))
 }
 
 /// (scheme, host, port) of an origin, lower case, the scheme's default port filled in.
@@ -205,10 +214,23 @@ mod tests {
     #[test]
     fn origins_are_loopback_or_listed() {
         let allowed = vec!["https://app.example.com".to_owned(), "http://tools.example:*".to_owned()];
-        for good in ["http://localhost:3000", "http://127.0.0.1", "http://[::1]:8080", "https://APP.example.com:443", "http://tools.example:9"] {
+        for good in [
+            "http://localhost:3000",
+            "http://127.0.0.1",
+            "http://[::1]:8080",
+            "https://APP.example.com:443",
+            "http://tools.example:9",
+        ] {
             assert!(origin_allowed(good, &allowed), "{good}");
         }
-        for bad in ["https://evil.example", "null", "https://app.example.com:8443", "http://app.example.com", "https://app.example.com.evil", "http://localhost.evil:80"] {
+        for bad in [
+            "https://evil.example",
+            "null",
+            "https://app.example.com:8443",
+            "http://app.example.com",
+            "https://app.example.com.evil",
+            "http://localhost.evil:80",
+        ] {
             assert!(!origin_allowed(bad, &allowed), "{bad}");
         }
     }

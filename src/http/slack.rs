@@ -30,7 +30,6 @@ use serde_json::Value;
 
 use super::{AppState, error};
 use crate::conversation::{Action, Input};
-use crate::trigger::Lang;
 
 /// How old (or how far in the future) a signed request may be.
 pub const MAX_SKEW_SECS: i64 = 5 * 60;
@@ -64,12 +63,13 @@ pub async fn command(State(state): State<Arc<AppState>>, headers: HeaderMap, bod
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("not a slash-command body: {e}")),
     };
     let owner = owner(&command.team_id, &command.user_id);
-    let fallback = Some(crate::trigger::detect_lang(&command.text));
+    let fallback = crate::trigger::detect_lang(&command.text);
     let Some(response_url) = command.response_url.filter(|u| !u.is_empty()) else {
-        let turn = super::chat::turn(&state, CALLER, &owner, &command.channel_id, Input::Text(command.text), None).await;
+        let turn =
+            super::chat::turn(&state, CALLER, &owner, &command.channel_id, Input::Text(command.text), None).await;
         return match turn {
             Ok(turn) => axum::Json(blocks::message(&turn, &command.user_id, false)).into_response(),
-            Err(refusal) => super::chat::refusal_response(&refusal, fallback),
+            Err(refusal) => super::chat::refusal_response(&refusal, Some(fallback)),
         };
     };
     tokio::spawn(async move {
@@ -77,7 +77,7 @@ pub async fn command(State(state): State<Arc<AppState>>, headers: HeaderMap, bod
         let turn = super::chat::turn(&state, CALLER, &owner, &command.channel_id, input, None).await;
         let message = match turn {
             Ok(turn) => blocks::message(&turn, &command.user_id, false),
-            Err(refusal) => blocks::note(&refusal.message(fallback.unwrap_or(Lang::En))),
+            Err(refusal) => blocks::note(&refusal.message(fallback)),
         };
         deliver(&state.client, &response_url, &message).await;
     });
@@ -139,7 +139,16 @@ pub async fn interactive(State(state): State<Arc<AppState>>, headers: HeaderMap,
             blocks::not_yours(&value.user, value.lang)
         } else {
             let input = Input::Press { action, revision: value.revision };
-            match super::chat::turn(&state, CALLER, &owner(&team, &presser), &value.conversation, input, Some(value.lang)).await {
+            match super::chat::turn(
+                &state,
+                CALLER,
+                &owner(&team, &presser),
+                &value.conversation,
+                input,
+                Some(value.lang),
+            )
+            .await
+            {
                 Ok(turn) => blocks::message(&turn, &presser, true),
                 Err(refusal) => blocks::note(&refusal.message(value.lang)),
             }
@@ -193,7 +202,11 @@ pub fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).ok()?.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 /// Posts `message` to a `response_url`, trying a few times if Slack (or the network) fails.

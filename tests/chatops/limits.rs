@@ -45,7 +45,12 @@ fn slow_clients_are_dropped() {
     assert_eq!(server.chat(&json!({"text": "DB 설정 해줘"})).status, 200);
 }
 
-fn mcp_post(server: &Server, token: &str, origin: Option<&str>, body: &Value) -> (Answer, std::collections::HashMap<String, String>) {
+fn mcp_post(
+    server: &Server,
+    token: &str,
+    origin: Option<&str>,
+    body: &Value,
+) -> (Answer, std::collections::HashMap<String, String>) {
     let auth = format!("Bearer {token}");
     let mut headers = vec![
         ("authorization", auth.as_str()),
@@ -110,7 +115,8 @@ fn a_burst_of_session_opens_cannot_pass_the_bounds_in_all_or_per_token() {
 fn a_foreign_origin_is_refused_on_mcp() {
     let dir = tempfile::tempdir().unwrap();
     let root = root_of(dir.path());
-    let server = Server::start(&["--root", root.to_str().unwrap(), "--allow-origin", "https://app.example.com"], TOKEN, &[]);
+    let server =
+        Server::start(&["--root", root.to_str().unwrap(), "--allow-origin", "https://app.example.com"], TOKEN, &[]);
     for origin in ["https://evil.example", "null", "https://app.example.com.evil.example", "http://app.example.com"] {
         let (answer, _) = mcp_post(&server, TOKEN, Some(origin), &initialize());
         assert_eq!(answer.status, 403, "{origin}: {}", answer.body);
@@ -141,19 +147,39 @@ fn no_progress_follows_a_cancellation() {
     };
     server.send(&call("slow", "first"));
     let progress = server.recv();
-    assert_eq!((progress["method"].as_str(), &progress["params"]["progressToken"]), (Some("notifications/progress"), &json!("first")));
+    assert_eq!(
+        (progress["method"].as_str(), &progress["params"]["progressToken"]),
+        (Some("notifications/progress"), &json!("first"))
+    );
     server.send(&json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "slow"}}));
     server.request("ping", json!({}));
     server.notifications.clear();
-    // The run goes on (it plans, then sees the cancellation); a second call on the same project
-    // waits for it to let the lock go, so when the second is answered the first has ended.
+    // Let the run go on (it plans, then sees the cancellation): once it holds the lock, wait for
+    // it to let go, i.e. to end.
     drop(holder);
-    server.send(&call("next", "second"));
-    let answer = server.response(&json!("next"));
-    assert_eq!(answer["result"]["structuredContent"]["status"], "applied", "{answer}");
+    let ended = (0..1000).any(|_| {
+        let probe = std::fs::File::open(&project).unwrap();
+        match probe.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) => probe.lock().is_ok(),
+            _ => {
+                drop(probe);
+                std::thread::sleep(Duration::from_millis(20));
+                false
+            }
+        }
+    });
+    assert!(ended, "the cancelled run never took the project's lock");
     server.request("ping", json!({}));
     let after: Vec<&Value> =
         server.notifications.iter().filter(|n| n["params"]["progressToken"] == json!("first")).collect();
     assert!(after.is_empty(), "progress after the cancellation: {after:?}");
-    assert!(server.notifications.iter().any(|n| n["params"]["progressToken"] == json!("second")), "the second call reports progress");
+    assert!(!project.join("alembic.ini").exists(), "the cancelled run wrote nothing");
+    // The server goes on: the next call on the project runs and reports its progress.
+    server.send(&call("next", "second"));
+    let answer = server.response(&json!("next"));
+    assert_eq!(answer["result"]["structuredContent"]["status"], "applied", "{answer}");
+    assert!(
+        server.notifications.iter().any(|n| n["params"]["progressToken"] == json!("second")),
+        "the second call reports progress"
+    );
 }

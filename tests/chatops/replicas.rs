@@ -146,10 +146,9 @@ fn a_redis_that_stops_gives_503_and_no_half_state_and_a_wrong_address_is_refused
     // A server pointed at a Redis that is not there does not start.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let wrong = format!("redis://:hunter2-pw@127.0.0.1:{closed}/0");
-    let ran = Test::new().env("SKILLRUN_TOKEN", TOKEN).run_with(
-        &["serve", "--http", "127.0.0.1:0", "--root", root.to_str().unwrap(), "--store", &wrong],
-        "",
-    );
+    let ran = Test::new()
+        .env("SKILLRUN_TOKEN", TOKEN)
+        .run_with(&["serve", "--http", "127.0.0.1:0", "--root", root.to_str().unwrap(), "--store", &wrong], "");
     assert_ne!(ran.code, 0);
     assert!(ran.stderr.contains("--store"), "{}", ran.stderr);
     assert!(!ran.stderr.contains("hunter2-pw"), "the Redis password is shown: {}", ran.stderr);
@@ -174,7 +173,11 @@ fn load_run_four_replicas_two_hundred_conversations() {
                 for i in (c..CONVERSATIONS).step_by(CLIENTS) {
                     let id = format!("load-{i}");
                     let project = root.join(&id);
-                    let texts = [format!("set up the database in {}", project.display()), format!("sqlite:///./db{i}.db"), "yes".into()];
+                    let texts = [
+                        format!("set up the database in {}", project.display()),
+                        format!("sqlite:///./db{i}.db"),
+                        "yes".into(),
+                    ];
                     for (n, text) in texts.iter().enumerate() {
                         let turn = say(&replicas[(i + n) % replicas.len()], &id, text);
                         applies += usize::from(applied(&turn));

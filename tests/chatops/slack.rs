@@ -135,7 +135,10 @@ fn slack_dry_run_only_and_cancel_write_nothing_and_a_replay_is_refused_on_anothe
         plan["blocks"][1]["elements"].as_array().unwrap().iter().map(|b| b["text"]["text"].as_str().unwrap()).collect();
     assert_eq!(labels, ["Apply", "Dry run only", "Cancel"]);
     // "Dry run only", pressed on the other replica: the conversation ends, nothing is written.
-    assert_eq!(post(&b, "/v1/slack/interactive", &signed(press(&plan, "dry-run", "U1", &inbox.url), SECRET)).status, 200);
+    assert_eq!(
+        post(&b, "/v1/slack/interactive", &signed(press(&plan, "dry-run", "U1", &inbox.url), SECRET)).status,
+        200
+    );
     assert!(inbox.message(1)["text"].as_str().unwrap().contains("Dry run only"), "{}", inbox.message(1));
     assert!(!project.exists());
     // A new plan, cancelled.

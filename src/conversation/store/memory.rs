@@ -121,14 +121,16 @@ impl Store for MemoryStore {
     }
 }
 
+/// Session id -> (owner, state, expiry).
+type Sessions = HashMap<String, (Option<String>, Option<String>, Instant)>;
+
 #[derive(Default)]
 struct MemoryMcp {
-    /// id -> (owner, state, expiry)
-    sessions: Mutex<HashMap<String, (Option<String>, Option<String>, Instant)>>,
+    sessions: Mutex<Sessions>,
 }
 
 impl MemoryMcp {
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, (Option<String>, Option<String>, Instant)>) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut Sessions) -> T) -> T {
         let mut sessions = self.sessions.lock().expect("mcp sessions");
         let now = Instant::now();
         sessions.retain(|_, (_, _, expiry)| *expiry > now);

@@ -82,11 +82,7 @@ impl RedisStore {
         let mut config = Config::from_url(url);
         config.pool = Some(PoolConfig {
             max_size: 32,
-            timeouts: Timeouts {
-                wait: Some(CALL_TIMEOUT),
-                create: Some(CALL_TIMEOUT),
-                recycle: Some(CALL_TIMEOUT),
-            },
+            timeouts: Timeouts { wait: Some(CALL_TIMEOUT), create: Some(CALL_TIMEOUT), recycle: Some(CALL_TIMEOUT) },
             ..PoolConfig::default()
         });
         let pool = config.create_pool(Some(Runtime::Tokio1)).map_err(|e| anyhow::anyhow!("--store: {e}"))?;
