@@ -23,6 +23,9 @@ pub struct Engine {
     core: Arc<Core>,
     store: Arc<dyn Store>,
     limits: Limits,
+    /// Turn computations at once (each may run the pipeline on a blocking thread); taken after
+    /// the conversation's lock, so a message waiting for its lock holds no place here.
+    runs: tokio::sync::Semaphore,
 }
 
 impl Engine {
@@ -32,7 +35,9 @@ impl Engine {
     }
 
     pub fn with_store(registry: Arc<Registry>, limits: Limits, store: Arc<dyn Store>) -> Self {
-        Engine { core: Arc::new(Core { registry, roots: Vec::new() }), store, limits }
+        let parallel = std::thread::available_parallelism().map_or(4, |n| n.get()).max(2);
+        let runs = tokio::sync::Semaphore::new(parallel * 2);
+        Engine { core: Arc::new(Core { registry, roots: Vec::new() }), store, limits, runs }
     }
 
     /// Projects must lie under one of `roots` (canonical directories).
@@ -102,17 +107,18 @@ impl Engine {
         }
         let core = self.core.clone();
         let id = key.id.clone();
-        let (next, mut conversation) = blocking(move || {
-            let next = match input {
-                Input::Text(text) => core.continue_with(&mut conversation, &id, &text, lang),
-                Input::Press { revision, .. } if revision != record.revision => {
-                    Next::Turn(super::stale(&conversation, &id))
-                }
-                Input::Press { action, .. } => core.press(&mut conversation, &id, action),
-            };
-            (next, conversation)
-        })
-        .await?;
+        let (next, mut conversation) = self
+            .blocking(move || {
+                let next = match input {
+                    Input::Text(text) => core.continue_with(&mut conversation, &id, &text, lang),
+                    Input::Press { revision, .. } if revision != record.revision => {
+                        Next::Turn(super::stale(&conversation, &id))
+                    }
+                    Input::Press { action, .. } => core.press(&mut conversation, &id, action),
+                };
+                (next, conversation)
+            })
+            .await?;
         match next {
             Next::Turn(mut turn) => {
                 let state = serde_json::to_string(&conversation).expect("a conversation serializes");
@@ -125,16 +131,26 @@ impl Engine {
                 self.keep(key, caller, record.revision, &conversation, turn).await
             }
             Next::Apply => {
+                let confirming = serde_json::to_string(&conversation).expect("a conversation serializes");
                 conversation.pending = Pending::Applying;
                 let state = serde_json::to_string(&conversation).expect("a conversation serializes");
-                let revision = self.store.save(key, caller, record.revision, &state, ttl).await.map_err(refusal)?;
+                let revision = match self.store.save(key, caller, record.revision, &state, ttl).await {
+                    Ok(revision) => revision,
+                    Err(e) => {
+                        // Nothing was run. A save that timed out may still land: put the plan back
+                        // on offer if it did (a no-op if it did not), so "yes" can be said again.
+                        let _ = self.store.save(key, caller, record.revision + 1, &confirming, ttl).await;
+                        return Err(refusal(e));
+                    }
+                };
                 let core = self.core.clone();
                 let id = key.id.clone();
-                let (turn, conversation) = blocking(move || {
-                    let turn = core.apply(&mut conversation, &id);
-                    (turn, conversation)
-                })
-                .await?;
+                let (turn, conversation) = self
+                    .blocking(move || {
+                        let turn = core.apply(&mut conversation, &id);
+                        (turn, conversation)
+                    })
+                    .await?;
                 // The run happened: its result is the answer, whatever the store says now.
                 match self.keep(key, caller, revision, &conversation, turn.clone()).await {
                     Ok(turn) => Ok(turn),
@@ -160,7 +176,7 @@ impl Engine {
             .map_err(refusal)?;
         let core = self.core.clone();
         let id = key.id.clone();
-        let started = blocking(move || core.start(&id, &text, lang)).await;
+        let started = self.blocking(move || core.start(&id, &text, lang)).await;
         let saved = match started {
             Ok((mut turn, Some(conversation))) => {
                 let state = serde_json::to_string(&conversation).expect("a conversation serializes");
@@ -206,6 +222,15 @@ impl Engine {
         Ok(turn)
     }
 
+    /// Runs `f` (which may run the pipeline) on a blocking thread, when a place is free.
+    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, Refusal> {
+        let _permit = self.runs.acquire().await.map_err(|_| Refusal::Busy)?;
+        tokio::task::spawn_blocking(f).await.map_err(|e| {
+            tracing::error!(error = %e, "a conversation turn stopped unexpectedly");
+            Refusal::Busy
+        })
+    }
+
     async fn release(&self, caller: &str, member: &str) {
         if let Err(e) = self.store.release(Kind::Conversation, caller, member).await {
             tracing::warn!(error = %e, "cannot release a conversation slot; it lapses by itself");
@@ -240,12 +265,4 @@ fn refusal(e: StoreError) -> Refusal {
         StoreError::Busy | StoreError::Conflict => Refusal::Busy,
         StoreError::Full { max, scope, .. } => Refusal::TooMany { max, scope },
     }
-}
-
-/// Runs `f` (which may run the pipeline) on a blocking thread.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Refusal> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| {
-        tracing::error!(error = %e, "a conversation turn stopped unexpectedly");
-        Refusal::Busy
-    })
 }

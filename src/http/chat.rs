@@ -61,7 +61,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, Extension(caller): Exten
     }
 }
 
-/// Runs one engine turn (the number at once is bounded; the rest wait their turn).
+/// Runs one engine turn.
 pub(super) async fn turn(
     state: &AppState,
     caller: &str,
@@ -70,9 +70,6 @@ pub(super) async fn turn(
     input: Input,
     lang: Option<Lang>,
 ) -> Result<Turn, crate::conversation::Refusal> {
-    let Ok(_permit) = state.turns.acquire().await else {
-        return Err(crate::conversation::Refusal::Busy);
-    };
     state.engine.message(caller, owner, id, input, lang).await
 }
 

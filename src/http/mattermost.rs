@@ -28,8 +28,9 @@ use crate::trigger::Lang;
 
 /// The caller whose share of the bounds Mattermost's conversations use.
 const CALLER: &str = "mattermost";
-/// How long an accepted request or press is remembered (a replay within it is refused).
-const ONCE_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+/// How long an accepted request or press is remembered (a replay within it is refused; a press
+/// replayed later finds its plan gone or moved on, and does nothing).
+const ONCE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 

@@ -32,7 +32,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use subtle::ConstantTimeEq;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::conversation::store::Store;
@@ -113,8 +112,6 @@ pub struct AppState {
     pub slack_secret: Option<String>,
     pub mattermost_tokens: Vec<String>,
     pub public_url: Option<String>,
-    /// Engine turns at once (each may run the pipeline on a blocking thread); the rest wait.
-    pub turns: Semaphore,
     /// Posts answers to Slack's `response_url`.
     pub client: reqwest::Client,
 }
@@ -157,7 +154,6 @@ async fn run(registry: Registry, mut config: Config) -> anyhow::Result<()> {
     let registry = Arc::new(registry);
     let ct = CancellationToken::new();
     let mcp = mcp::service(&registry, &roots, &config, store.clone(), ct.child_token());
-    let parallel = std::thread::available_parallelism().map_or(4, |n| n.get()).max(2);
     // Slack's response_url is https: rustls with ring, the platform's certificates.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
@@ -170,7 +166,6 @@ async fn run(registry: Registry, mut config: Config) -> anyhow::Result<()> {
         slack_secret: config.slack_secret,
         mattermost_tokens: config.mattermost_tokens,
         public_url: config.public_url,
-        turns: Semaphore::new(parallel * 2),
         client,
     });
     let guarded = Router::new()

@@ -130,6 +130,78 @@ fn a_foreign_origin_is_refused_on_mcp() {
     }
 }
 
+/// `skillrun serve` (stdio MCP) with its stdout and stderr lines each read as they come.
+struct Stdio {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::sync::mpsc::Receiver<Value>,
+    stderr: std::sync::mpsc::Receiver<String>,
+    /// Notifications seen while waiting for a response.
+    notifications: Vec<Value>,
+}
+
+impl Stdio {
+    fn start() -> Stdio {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(crate::support::BIN)
+            .arg("serve")
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (out_tx, stdout) = std::sync::mpsc::channel();
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                let _ = out_tx.send(serde_json::from_str(&line).expect("a JSON line"));
+            }
+        });
+        let (err_tx, stderr) = std::sync::mpsc::channel();
+        let err = std::io::BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                let _ = err_tx.send(line);
+            }
+        });
+        let stdin = child.stdin.take().unwrap();
+        Stdio { child, stdin, stdout, stderr, notifications: Vec::new() }
+    }
+
+    fn send(&mut self, message: &Value) {
+        writeln!(self.stdin, "{message}").unwrap();
+    }
+
+    fn recv(&mut self) -> Value {
+        self.stdout.recv_timeout(super::WAIT).expect("a message from the server")
+    }
+
+    /// Sends a request and reads until its response, keeping the notifications on the way.
+    fn request(&mut self, id: &str, method: &str, params: Value) -> Value {
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let message = self.recv();
+            if message["id"] == json!(id) {
+                return message;
+            }
+            self.notifications.push(message);
+        }
+    }
+
+    /// Waits for a log line containing `text`.
+    fn logged(&self, text: &str) -> bool {
+        std::iter::from_fn(|| self.stderr.recv_timeout(super::WAIT).ok()).any(|line| line.contains(text))
+    }
+}
+
+impl Drop for Stdio {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn no_progress_follows_a_cancellation() {
     let dir = tempfile::tempdir().unwrap();
@@ -138,48 +210,31 @@ fn no_progress_follows_a_cancellation() {
     // Another holder of the project's lock keeps the run waiting after its first stage.
     let holder = std::fs::File::open(&project).unwrap();
     holder.lock().unwrap();
-    let mut server = crate::mcp::Server::start();
-    server.initialize("2025-11-25");
-    let arguments = crate::mcp::sqlite_input(&project);
-    let call = |id: &str, token: &str| {
-        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
-            "name": "database-setup", "arguments": arguments, "_meta": {"progressToken": token}}})
-    };
-    server.send(&call("slow", "first"));
+    let mut server = Stdio::start();
+    let init =
+        json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}});
+    server.request("init", "initialize", init);
+    server.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let call = |token: &str| json!({"name": "database-setup", "arguments": crate::mcp::sqlite_input(&project), "_meta": {"progressToken": token}});
+    server.send(&json!({"jsonrpc": "2.0", "id": "slow", "method": "tools/call", "params": call("first")}));
     let progress = server.recv();
     assert_eq!(
         (progress["method"].as_str(), &progress["params"]["progressToken"]),
         (Some("notifications/progress"), &json!("first"))
     );
     server.send(&json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "slow"}}));
-    server.request("ping", json!({}));
+    server.request("ping1", "ping", json!({}));
     server.notifications.clear();
-    // Let the run go on (it plans, then sees the cancellation): once it holds the lock, wait for
-    // it to let go, i.e. to end.
+    // The run goes on (it plans, then sees the cancellation and stops); rmcp logs the call's end
+    // (its answer, which it drops). Anything the call sent was queued before that.
     drop(holder);
-    let ended = (0..1000).any(|_| {
-        let probe = std::fs::File::open(&project).unwrap();
-        match probe.try_lock() {
-            Err(std::fs::TryLockError::WouldBlock) => probe.lock().is_ok(),
-            _ => {
-                drop(probe);
-                std::thread::sleep(Duration::from_millis(20));
-                false
-            }
-        }
-    });
-    assert!(ended, "the cancelled run never took the project's lock");
-    server.request("ping", json!({}));
-    let after: Vec<&Value> =
-        server.notifications.iter().filter(|n| n["params"]["progressToken"] == json!("first")).collect();
-    assert!(after.is_empty(), "progress after the cancellation: {after:?}");
+    assert!(server.logged("response error"), "the cancelled call never ended");
+    server.request("ping2", "ping", json!({}));
+    assert!(server.notifications.is_empty(), "progress after the cancellation: {:?}", server.notifications);
     assert!(!project.join("alembic.ini").exists(), "the cancelled run wrote nothing");
     // The server goes on: the next call on the project runs and reports its progress.
-    server.send(&call("next", "second"));
-    let answer = server.response(&json!("next"));
+    let answer = server.request("next", "tools/call", call("second"));
     assert_eq!(answer["result"]["structuredContent"]["status"], "applied", "{answer}");
-    assert!(
-        server.notifications.iter().any(|n| n["params"]["progressToken"] == json!("second")),
-        "the second call reports progress"
-    );
+    assert!(server.notifications.iter().all(|n| n["params"]["progressToken"] == json!("second")));
+    assert_eq!(server.notifications.len(), 4, "{:?}", server.notifications);
 }

@@ -108,6 +108,20 @@ impl RedisStore {
     }
 }
 
+/// Tries for a while to delete the lock `name` if it holds `token`.
+async fn release_later(pool: &Pool, name: &str, token: &str) {
+    for _ in 0..20 {
+        let released = async {
+            let mut conn = connection(pool).await?;
+            call(Script::new(UNLOCK).key(name).arg(token).invoke_async::<i64>(&mut conn)).await
+        };
+        if released.await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(CALL_TIMEOUT).await;
+    }
+}
+
 async fn connection(pool: &Pool) -> Result<deadpool_redis::Connection> {
     pool.get().await.map_err(|e| StoreError::Unavailable(format!("cannot get a Redis connection: {e}")))
 }
@@ -134,17 +148,19 @@ impl Store for RedisStore {
         let mut pause = Duration::from_millis(5);
         loop {
             let mut conn = self.conn().await?;
-            let set: Option<String> = call(
-                redis::cmd("SET")
-                    .arg(&name)
-                    .arg(&lock.token)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(millis(super::LOCK_LEASE))
-                    .query_async(&mut conn),
-            )
-            .await?;
-            if set.is_some() {
+            let mut set = redis::cmd("SET");
+            set.arg(&name).arg(&lock.token).arg("NX").arg("PX").arg(millis(super::LOCK_LEASE));
+            let taken: Option<String> = match call(set.query_async(&mut conn)).await {
+                Ok(taken) => taken,
+                Err(e) => {
+                    // A SET that timed out may still be carried out later: take it back then,
+                    // rather than leave the conversation locked for the whole lease.
+                    let (pool, name, token) = (self.pool.clone(), name.clone(), lock.token.clone());
+                    tokio::spawn(async move { release_later(&pool, &name, &token).await });
+                    return Err(e);
+                }
+            };
+            if taken.is_some() {
                 return Ok(lock);
             }
             drop(conn);
@@ -162,9 +178,10 @@ impl Store for RedisStore {
             let mut conn = self.conn().await?;
             call(Script::new(UNLOCK).key(&name).arg(&lock.token).invoke_async::<i64>(&mut conn)).await
         };
-        // A lock that cannot be released lapses with its lease.
         if let Err(e) = released.await {
-            tracing::warn!(error = %e, "cannot release a conversation lock");
+            tracing::warn!(error = %e, "cannot release a conversation lock; trying again in the background");
+            let (pool, token) = (self.pool.clone(), lock.token);
+            tokio::spawn(async move { release_later(&pool, &name, &token).await });
         }
     }
 
