@@ -159,7 +159,9 @@ fn a_redis_that_stops_gives_503_and_no_half_state_and_a_wrong_address_is_refused
 #[test]
 fn load_run_four_replicas_two_hundred_conversations() {
     let Some(redis) = Redis::machine() else { return };
-    let dir = tempfile::tempdir().unwrap();
+    // The projects are not what is measured: on tmpfs when there is one (this disk takes tens of
+    // seconds to delete 200 projects).
+    let dir = tempfile::TempDir::new_in("/dev/shm").or_else(|_| tempfile::tempdir()).unwrap();
     let root = root_of(dir.path());
     let replicas: Arc<Vec<Server>> = Arc::new((0..4).map(|_| redis.replica(&root, &[], &[])).collect());
     const CONVERSATIONS: usize = 200;
@@ -205,4 +207,41 @@ fn load_run_four_replicas_two_hundred_conversations() {
     for i in (0..CONVERSATIONS).step_by(20) {
         assert_eq!(say(&replicas[i % 4], &format!("load-{i}"), "yes")["step"], "idle");
     }
+}
+
+/// A 2025-era MCP session opened on one replica is used on another (rmcp restores it from the
+/// `initialize` parameters kept in Redis), and stays its caller's.
+#[test]
+fn an_mcp_session_opened_on_one_replica_goes_on_on_another() {
+    let Some(redis) = Redis::machine() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = root_of(dir.path());
+    let args = ["--root", root.to_str().unwrap(), "--store", &redis.url, "--store-prefix", &redis.prefix];
+    let tokens = format!("{TOKEN},other-token-0123456789");
+    let (a, b) = (Server::start(&args, &tokens, &[]), Server::start(&args, &tokens, &[]));
+    let post = |server: &Server, token: &str, session: Option<&str>, body: Value| {
+        let auth = format!("Bearer {token}");
+        let mut headers = vec![
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+            ("mcp-protocol-version", "2025-11-25"),
+        ];
+        if let Some(id) = session {
+            headers.push(("mcp-session-id", id));
+        }
+        server.post_raw_with_headers("/mcp", &headers, body.to_string().as_bytes())
+    };
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let (opened, headers) = post(&a, TOKEN, None, initialize);
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    let session = headers.get("mcp-session-id").expect("a session id").clone();
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(post(&a, TOKEN, Some(&session), initialized).0.status, 202);
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    assert_eq!(post(&b, "other-token-0123456789", Some(&session), list.clone()).0.status, 404);
+    let (listed, _) = post(&b, TOKEN, Some(&session), list);
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert!(listed.body.contains("database-setup"), "{}", listed.body);
 }
