@@ -120,13 +120,35 @@ fn a_confirmation_delivered_twice_applies_once() {
 }
 
 #[test]
-fn a_redis_that_stops_gives_503_and_no_half_state_and_a_wrong_address_is_refused() {
+fn a_redis_that_is_slow_or_stops_gives_503_and_no_half_state_and_a_wrong_address_is_refused() {
     let Some(mut private) = PrivateRedis::start() else { return };
     let dir = tempfile::tempdir().unwrap();
     let root = root_of(dir.path());
     let url = private.url();
     let args = ["--root", root.to_str().unwrap(), "--store", &url, "--store-prefix", "stop"];
     let server = Server::start(&args, TOKEN, &[]);
+    // A Redis too slow to answer in time: 503, nothing done; once it answers again, the same
+    // "yes" goes through (the lock the slow call may have taken after all is taken back).
+    let slow = root.join("slow");
+    let text = format!("set up the database in {} with sqlite:///./app.db", slow.display());
+    assert_eq!(say(&server, "w", &text)["step"], "confirming");
+    let mut conn = deadpool_redis::redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+    let () = deadpool_redis::redis::cmd("CLIENT").arg("PAUSE").arg(4000).arg("ALL").query(&mut conn).unwrap();
+    let answer = server.chat(&json!({"conversation": "w", "text": "yes"}));
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert!(!slow.exists(), "nothing is written while the store does not answer");
+    // A client retries on 503 (Retry-After): once Redis answers, the "yes" goes through, once.
+    let mut again = server.chat(&json!({"conversation": "w", "text": "yes"}));
+    for _ in 0..300 {
+        if again.status != 503 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        again = server.chat(&json!({"conversation": "w", "text": "yes"}));
+    }
+    assert!(applied(&again.json()), "{}", again.body);
+
+    // A Redis that stops.
     let project = root.join("stopped");
     let text = format!("set up the database in {} with sqlite:///./app.db", project.display());
     assert_eq!(say(&server, "s", &text)["step"], "confirming");

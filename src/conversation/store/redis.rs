@@ -2,7 +2,9 @@
 //! restart. A deadpool pool of multiplexed connections; each step that must be atomic (a save
 //! that checks the revision and renews the slot, a reservation that checks both bounds) is one
 //! Lua script; expiry is Redis's (`PEXPIRE`, and slot scores compared with Redis's own `TIME`).
-//! Every call has a deadline: a Redis that is down or slow is [`StoreError::Unavailable`].
+//! Every call has a deadline (Redis must answer a command within the redis crate's response
+//! timeout, 500 ms, and a call has [`CALL_TIMEOUT`] in all): a Redis that is down or slow is
+//! [`StoreError::Unavailable`].
 //!
 //! Keys, all under `{PREFIX}:` (the braces keep them in one Redis Cluster hash slot):
 //! `conv:<digest>` (hash: rev, state), `lock:<digest>`, `slots:<kind>` and
