@@ -97,6 +97,7 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         http: Option<std::net::SocketAddr>,
         /// A directory projects may be written under (repeatable); runs anywhere else are refused.
+        /// Without it, `serve` (stdio) allows only its working directory; `--root /` allows all.
         #[arg(long = "root", value_name = "DIR")]
         roots: Vec<PathBuf>,
         /// Conversations held at once (HTTP), over all callers; more get 429. MCP sessions are
@@ -149,6 +150,9 @@ pub fn main() -> ExitCode {
             EXIT_FAILURE
         }
     };
+    // A server whose client went away may still have a run writing on a worker thread: it
+    // finishes (commits or rolls back) before the process ends.
+    crate::shutdown::stop_and_wait();
     ExitCode::from(code)
 }
 
@@ -282,7 +286,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
         }
         Command::Serve { http: None, roots, .. } => {
-            crate::mcp::serve(registry, crate::http::canonical_roots(&roots)?)?;
+            // Without --root, only the directory the server was started in (an assistant starts
+            // it in the user's project or workspace): a tool call cannot write anywhere else.
+            let roots = if roots.is_empty() { vec![std::env::current_dir()?] } else { roots };
+            crate::mcp::serve(registry, crate::http::open_roots(&roots)?)?;
             Ok(EXIT_OK)
         }
         Command::Serve {
@@ -317,13 +324,18 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Recover { project } => {
-            let root = project.canonicalize().map_err(|e| anyhow::anyhow!("{}: {e}", project.display()))?;
-            let _lock = crate::apply::lock_project(&root)?;
-            match crate::journal::recover(&root)? {
+            let location = crate::locate::Roots::anywhere().locate(&project.to_string_lossy())?;
+            anyhow::ensure!(location.dir().is_some(), "{}: no such directory", project.display());
+            let (dir, _lock) = crate::locate::lock(location)?;
+            match crate::journal::recover(&dir)? {
                 Some(crate::journal::Recovered::RolledBack { files }) => {
                     print(&format!("rolled back an interrupted run: {files} files put back as they were"))
                 }
                 Some(crate::journal::Recovered::CleanedUp) => print("removed the journal of a run that had finished"),
+                Some(crate::journal::Recovered::Suspicious { reason }) => {
+                    eprintln!("skillrun: {}", crate::Error::SuspiciousJournal { reason });
+                    return Ok(EXIT_FAILURE);
+                }
                 None => print("nothing to recover"),
             }
             Ok(EXIT_OK)

@@ -36,14 +36,15 @@ impl Server {
         Self::start_args(&[], env)
     }
 
-    /// `skillrun serve ARGS` with `env`.
+    /// `skillrun serve ARGS` with `env`; without a `--root` in ARGS, projects may lie anywhere in
+    /// the temporary directory (where the tests make them).
     pub fn start_args(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(BIN);
-        cmd.arg("serve")
-            .args(args)
-            .env_remove("RUST_LOG")
-            .env_remove("SKILLRUN_SKILLS_DIR")
-            .env_remove("SKILLRUN_LANG");
+        cmd.arg("serve").args(args);
+        if !args.contains(&"--root") {
+            cmd.arg("--root").arg(std::env::temp_dir());
+        }
+        cmd.env_remove("RUST_LOG").env_remove("SKILLRUN_SKILLS_DIR").env_remove("SKILLRUN_LANG");
         cmd.envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn skillrun serve");
         let stdout = child.stdout.take().unwrap();

@@ -37,11 +37,11 @@ impl Engine {
     pub fn with_store(registry: Arc<Registry>, limits: Limits, store: Arc<dyn Store>) -> Self {
         let parallel = std::thread::available_parallelism().map_or(4, |n| n.get()).max(2);
         let runs = tokio::sync::Semaphore::new(parallel * 2);
-        Engine { core: Arc::new(Core { registry, roots: Vec::new() }), store, limits, runs }
+        Engine { core: Arc::new(Core { registry, roots: Arc::default() }), store, limits, runs }
     }
 
-    /// Projects must lie under one of `roots` (canonical directories).
-    pub fn with_roots(mut self, roots: Vec<std::path::PathBuf>) -> Self {
+    /// Projects must lie under one of `roots`.
+    pub fn with_roots(mut self, roots: Arc<crate::locate::Roots>) -> Self {
         self.core = Arc::new(Core { registry: self.core.registry.clone(), roots });
         self
     }

@@ -11,13 +11,13 @@ mod engine;
 pub mod store;
 mod words;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::locate::Roots;
 use crate::registry::{Registry, Skill};
 use crate::report::{Report, Status};
 use crate::trigger::Lang;
@@ -217,7 +217,7 @@ enum Next {
 /// The turn logic: the registry and the allowed roots.
 struct Core {
     registry: Arc<Registry>,
-    roots: Vec<PathBuf>,
+    roots: Arc<Roots>,
 }
 
 impl Core {
@@ -415,7 +415,7 @@ impl Core {
 
 /// Checks each found value against the schema with what is known so far; keeps the good ones and
 /// returns (field, reason) for the others.
-fn absorb(skill: &Skill, roots: &[PathBuf], c: &mut Conversation, found: Map<String, Value>) -> Vec<(String, String)> {
+fn absorb(skill: &Skill, roots: &Roots, c: &mut Conversation, found: Map<String, Value>) -> Vec<(String, String)> {
     let mut candidate = c.input.clone();
     candidate.extend(found.clone());
     let mut problems = Vec::new();
@@ -425,8 +425,11 @@ fn absorb(skill: &Skill, roots: &[PathBuf], c: &mut Conversation, found: Map<Str
     for field in fields {
         let checked = crate::input::check_field(skill, &candidate, field, c.lang).and_then(|checked| {
             // A project outside the allowed directories is refused as soon as it is named.
-            match checked.value.as_str().filter(|_| field == "projectPath") {
-                Some(path) => crate::pipeline::check_root(path, roots, c.lang).map(|()| checked).map_err(|e| vec![e]),
+            let project = skill.project_field();
+            match checked.value.as_str().filter(|_| field == project) {
+                Some(path) => {
+                    crate::pipeline::check_root(path, project, roots, c.lang).map(|()| checked).map_err(|e| vec![e])
+                }
                 None => Ok(checked),
             }
         });

@@ -33,12 +33,12 @@ use crate::registry::Registry;
 /// The `/mcp` service: rmcp behind the session guard.
 pub fn service(
     registry: &Arc<Registry>,
-    roots: &[std::path::PathBuf],
+    roots: &Arc<crate::locate::Roots>,
     config: &Config,
     store: Arc<dyn Store>,
     ct: CancellationToken,
 ) -> Router {
-    let server = crate::mcp::SkillServer::new(registry.clone(), CancellationToken::new(), roots.to_vec());
+    let server = crate::mcp::SkillServer::new(registry.clone(), CancellationToken::new(), roots.clone());
     let mut mcp_config = StreamableHttpServerConfig::default()
         .with_cancellation_token(ct)
         .with_max_request_body_bytes(MAX_MCP_BODY_BYTES);

@@ -149,7 +149,7 @@ async fn run(registry: Registry, mut config: Config) -> anyhow::Result<()> {
     if config.limits.max_per_caller == 0 {
         config.limits.max_per_caller = (config.limits.max_conversations / config.callers().max(1)).max(1);
     }
-    let roots = canonical_roots(&config.roots)?;
+    let roots = open_roots(&config.roots)?;
     let store = crate::conversation::store::open(&config.store, &config.store_prefix).await?;
     let registry = Arc::new(registry);
     let ct = CancellationToken::new();
@@ -189,8 +189,7 @@ async fn run(registry: Registry, mut config: Config) -> anyhow::Result<()> {
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let bound = listener.local_addr()?;
-    let shown: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
-    eprintln!("skillrun: listening on http://{bound} (roots: {})", shown.join(", "));
+    eprintln!("skillrun: listening on http://{bound} (roots: {})", roots.describe());
     tracing::info!(%bound, "serving HTTP");
     listen::serve(listener, app, read_timeout, async move {
         let _ = tokio::signal::ctrl_c().await;
@@ -200,18 +199,17 @@ async fn run(registry: Registry, mut config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each root as an existing directory with symbolic links resolved.
-pub fn canonical_roots(roots: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    roots
-        .iter()
-        .map(|root| {
-            let canonical = root
-                .canonicalize()
-                .map_err(|e| anyhow::anyhow!("--root {}: {e}; give an existing directory", root.display()))?;
-            anyhow::ensure!(canonical.is_dir(), "--root {}: not a directory", root.display());
-            Ok(canonical)
-        })
-        .collect()
+/// Opens each root once (an existing directory; symbolic links in the path given are followed):
+/// the handles every project of the server is opened beneath.
+pub fn open_roots(roots: &[PathBuf]) -> anyhow::Result<Arc<crate::locate::Roots>> {
+    for root in roots {
+        let canonical = root
+            .canonicalize()
+            .map_err(|e| anyhow::anyhow!("--root {}: {e}; give an existing directory", root.display()))?;
+        anyhow::ensure!(canonical.is_dir(), "--root {}: not a directory", root.display());
+    }
+    let opened = crate::locate::Roots::open(roots).map_err(|e| anyhow::anyhow!("--root: {e}"))?;
+    Ok(Arc::new(opened))
 }
 
 /// Lets a request through only with `Authorization: Bearer <one of the tokens>` (compared in

@@ -141,10 +141,11 @@ struct Stdio {
 }
 
 impl Stdio {
-    fn start() -> Stdio {
+    fn start(root: &std::path::Path) -> Stdio {
         use std::io::BufRead;
         let mut child = std::process::Command::new(crate::support::BIN)
-            .arg("serve")
+            .args(["serve", "--root"])
+            .arg(root)
             .env_remove("RUST_LOG")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
@@ -210,7 +211,7 @@ fn no_progress_follows_a_cancellation() {
     // Another holder of the project's lock keeps the run waiting after its first stage.
     let holder = std::fs::File::open(&project).unwrap();
     holder.lock().unwrap();
-    let mut server = Stdio::start();
+    let mut server = Stdio::start(dir.path());
     let init =
         json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}});
     server.request("init", "initialize", init);
