@@ -44,7 +44,10 @@ impl Server {
         if !args.contains(&"--root") {
             cmd.arg("--root").arg(std::env::temp_dir());
         }
-        cmd.env_remove("RUST_LOG").env_remove("SKILLRUN_SKILLS_DIR").env_remove("SKILLRUN_LANG");
+        cmd
+            .env_remove("RUST_LOG")
+            .env_remove("SKILLRUN_SKILLS_DIR")
+            .env_remove("SKILLRUN_LANG");
         cmd.envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn skillrun serve");
         let stdout = child.stdout.take().unwrap();
