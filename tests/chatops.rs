@@ -199,6 +199,31 @@ fn read_request(stream: TcpStream) -> Option<Value> {
     serde_json::from_slice(&body).ok()
 }
 
+/// POSTs a JSON-RPC message to `/mcp` as a 2025-11-25 client with `token` and `extra` headers
+/// (a session id, an `Origin`); the answer and its headers.
+pub fn mcp_post(
+    server: &Server,
+    token: &str,
+    extra: &[(&str, &str)],
+    body: &Value,
+) -> (crate::support::Answer, std::collections::HashMap<String, String>) {
+    let auth = format!("Bearer {token}");
+    let mut headers = vec![
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("accept", "application/json, text/event-stream"),
+        ("mcp-protocol-version", "2025-11-25"),
+    ];
+    headers.extend_from_slice(extra);
+    server.post_raw_with_headers("/mcp", &headers, body.to_string().as_bytes())
+}
+
+/// An `initialize` request of a 2025-11-25 client.
+pub fn mcp_initialize() -> Value {
+    serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})
+}
+
 /// `<dir>/root`, made.
 pub fn root_of(dir: &Path) -> PathBuf {
     let root = dir.join("root");

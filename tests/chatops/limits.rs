@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{TOKEN, root_of};
-use crate::support::{Answer, Server};
+use super::{TOKEN, mcp_initialize, mcp_post, root_of};
+use crate::support::Server;
 
 /// Connects, sends `partial`, then waits for the server to answer or hang up. The bytes it sent
 /// back before closing (the socket's own timeout only stops a server that never does).
@@ -45,30 +45,6 @@ fn slow_clients_are_dropped() {
     assert_eq!(server.chat(&json!({"text": "DB 설정 해줘"})).status, 200);
 }
 
-fn mcp_post(
-    server: &Server,
-    token: &str,
-    origin: Option<&str>,
-    body: &Value,
-) -> (Answer, std::collections::HashMap<String, String>) {
-    let auth = format!("Bearer {token}");
-    let mut headers = vec![
-        ("authorization", auth.as_str()),
-        ("content-type", "application/json"),
-        ("accept", "application/json, text/event-stream"),
-        ("mcp-protocol-version", "2025-11-25"),
-    ];
-    if let Some(origin) = origin {
-        headers.push(("origin", origin));
-    }
-    server.post_raw_with_headers("/mcp", &headers, body.to_string().as_bytes())
-}
-
-fn initialize() -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})
-}
-
 #[test]
 fn a_burst_of_session_opens_cannot_pass_the_bounds_in_all_or_per_token() {
     let dir = tempfile::tempdir().unwrap();
@@ -82,7 +58,7 @@ fn a_burst_of_session_opens_cannot_pass_the_bounds_in_all_or_per_token() {
             let (server, barrier) = (server.clone(), barrier.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                mcp_post(&server, "token-a", None, &initialize()).0.status
+                mcp_post(&server, "token-a", &[], &mcp_initialize()).0.status
             })
         })
         .collect::<Vec<_>>()
@@ -93,8 +69,8 @@ fn a_burst_of_session_opens_cannot_pass_the_bounds_in_all_or_per_token() {
     assert_eq!(opened, 3, "token-a's share is 3: {statuses:?}");
     assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
     // token-b still has room, up to the bound in all.
-    assert_eq!(mcp_post(&server, "token-b", None, &initialize()).0.status, 200);
-    assert_eq!(mcp_post(&server, "token-b", None, &initialize()).0.status, 429);
+    assert_eq!(mcp_post(&server, "token-b", &[], &mcp_initialize()).0.status, 200);
+    assert_eq!(mcp_post(&server, "token-b", &[], &mcp_initialize()).0.status, 429);
 
     // Conversations: token-a's share cannot be exceeded, token-b's place is kept.
     let chat = |token: &str, id: &str| {
@@ -118,14 +94,14 @@ fn a_foreign_origin_is_refused_on_mcp() {
     let server =
         Server::start(&["--root", root.to_str().unwrap(), "--allow-origin", "https://app.example.com"], TOKEN, &[]);
     for origin in ["https://evil.example", "null", "https://app.example.com.evil.example", "http://app.example.com"] {
-        let (answer, _) = mcp_post(&server, TOKEN, Some(origin), &initialize());
+        let (answer, _) = mcp_post(&server, TOKEN, &[("origin", origin)], &mcp_initialize());
         assert_eq!(answer.status, 403, "{origin}: {}", answer.body);
         // Without the token too: the Origin is checked first.
-        let (answer, _) = mcp_post(&server, "no-token", Some(origin), &initialize());
+        let (answer, _) = mcp_post(&server, "no-token", &[("origin", origin)], &mcp_initialize());
         assert_eq!(answer.status, 403, "{origin}: {}", answer.body);
     }
-    for origin in [None, Some("http://localhost:5173"), Some("https://app.example.com")] {
-        let (answer, _) = mcp_post(&server, TOKEN, origin, &initialize());
+    for origin in [&[][..], &[("origin", "http://localhost:5173")], &[("origin", "https://app.example.com")]] {
+        let (answer, _) = mcp_post(&server, TOKEN, origin, &mcp_initialize());
         assert_eq!(answer.status, 200, "{origin:?}: {}", answer.body);
     }
 }

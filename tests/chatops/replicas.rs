@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 
 use serde_json::{Value, json};
 
-use super::{PrivateRedis, Redis, TOKEN, root_of};
+use super::{PrivateRedis, Redis, TOKEN, mcp_initialize, mcp_post, root_of};
 use crate::support::{Server, Test};
 
 fn say(server: &Server, id: &str, text: &str) -> Value {
@@ -241,29 +241,15 @@ fn an_mcp_session_opened_on_one_replica_goes_on_on_another() {
     let args = ["--root", root.to_str().unwrap(), "--store", &redis.url, "--store-prefix", &redis.prefix];
     let tokens = format!("{TOKEN},other-token-0123456789");
     let (a, b) = (Server::start(&args, &tokens, &[]), Server::start(&args, &tokens, &[]));
-    let post = |server: &Server, token: &str, session: Option<&str>, body: Value| {
-        let auth = format!("Bearer {token}");
-        let mut headers = vec![
-            ("authorization", auth.as_str()),
-            ("content-type", "application/json"),
-            ("accept", "application/json, text/event-stream"),
-            ("mcp-protocol-version", "2025-11-25"),
-        ];
-        if let Some(id) = session {
-            headers.push(("mcp-session-id", id));
-        }
-        server.post_raw_with_headers("/mcp", &headers, body.to_string().as_bytes())
-    };
-    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
-    let (opened, headers) = post(&a, TOKEN, None, initialize);
+    let (opened, headers) = mcp_post(&a, TOKEN, &[], &mcp_initialize());
     assert_eq!(opened.status, 200, "{}", opened.body);
     let session = headers.get("mcp-session-id").expect("a session id").clone();
     let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    assert_eq!(post(&a, TOKEN, Some(&session), initialized).0.status, 202);
+    let in_session = [("mcp-session-id", session.as_str())];
+    assert_eq!(mcp_post(&a, TOKEN, &in_session, &initialized).0.status, 202);
     let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
-    assert_eq!(post(&b, "other-token-0123456789", Some(&session), list.clone()).0.status, 404);
-    let (listed, _) = post(&b, TOKEN, Some(&session), list);
+    assert_eq!(mcp_post(&b, "other-token-0123456789", &in_session, &list).0.status, 404);
+    let (listed, _) = mcp_post(&b, TOKEN, &in_session, &list);
     assert_eq!(listed.status, 200, "{}", listed.body);
     assert!(listed.body.contains("database-setup"), "{}", listed.body);
 }
