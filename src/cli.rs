@@ -103,9 +103,30 @@ enum Command {
         /// Without it, `serve` (stdio) allows only its working directory; `--root /` allows all.
         #[arg(long = "root", value_name = "DIR")]
         roots: Vec<PathBuf>,
-        /// Conversations held at once (HTTP); more get 429.
+        /// Conversations held at once (HTTP), over all callers; more get 429. MCP sessions are
+        /// bounded by the same numbers.
         #[arg(long, value_name = "N", default_value_t = 1000)]
         max_conversations: usize,
+        /// Conversations one caller (a token, Slack, Mattermost) may hold at once (default: an
+        /// equal share of --max-conversations).
+        #[arg(long, value_name = "N")]
+        max_per_caller: Option<usize>,
+        /// Where conversations live: `memory` (this process) or a Redis URL (`redis://host:6379/0`,
+        /// shared by every replica given the same URL and prefix).
+        #[arg(long, value_name = "URL", default_value = "memory")]
+        store: String,
+        /// The prefix of every Redis key.
+        #[arg(long, value_name = "PREFIX", default_value = "skillrun")]
+        store_prefix: String,
+        /// A browser origin allowed on /mcp besides loopback ones (repeatable; `:*` for any port).
+        #[arg(long = "allow-origin", value_name = "ORIGIN")]
+        allowed_origins: Vec<String>,
+        /// Seconds a client has to send a request's headers, and then its body.
+        #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+        read_timeout: f64,
+        /// This server's public base URL (for Mattermost's button callbacks).
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
     },
     /// Write the assistant plugins for the built-in skill set into DIR: a Claude Code and Codex
     /// marketplace whose plugin, DIR/plugin, is also a Gemini CLI extension and holds the Cursor
@@ -291,9 +312,35 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             crate::mcp::serve(registry, crate::http::open_roots(&roots)?)?;
             Ok(EXIT_OK)
         }
-        Command::Serve { http: Some(addr), roots, max_conversations } => {
-            let limits = crate::conversation::Limits { max_conversations, ..Default::default() };
-            crate::http::serve(registry, crate::http::Config::from_env(addr, roots, limits))?;
+        Command::Serve {
+            http: Some(addr),
+            roots,
+            max_conversations,
+            max_per_caller,
+            store,
+            store_prefix,
+            allowed_origins,
+            read_timeout,
+            public_url,
+        } => {
+            anyhow::ensure!(
+                read_timeout.is_finite() && read_timeout > 0.0,
+                "--read-timeout must be a positive number of seconds"
+            );
+            let limits = crate::conversation::Limits {
+                max_conversations,
+                max_per_caller: max_per_caller.unwrap_or(0),
+                ..Default::default()
+            };
+            let config = crate::http::Config {
+                store,
+                store_prefix,
+                allowed_origins,
+                read_timeout: std::time::Duration::from_secs_f64(read_timeout),
+                public_url,
+                ..crate::http::Config::from_env(addr, roots, limits)
+            };
+            crate::http::serve(registry, config)?;
             Ok(EXIT_OK)
         }
         Command::Plugin { .. } if other_skill_set => {
@@ -349,6 +396,7 @@ fn chat_lines(registry: Registry, json: bool, lang: Option<Lang>) -> anyhow::Res
         lang: Option<String>,
     }
     let engine = crate::conversation::Engine::new(registry.into(), Default::default());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     for line in std::io::stdin().lines() {
         let line = line?;
         if line.trim().is_empty() {
@@ -371,7 +419,8 @@ fn chat_lines(registry: Registry, json: bool, lang: Option<Lang>) -> anyhow::Res
         } else {
             ("default".to_owned(), line, lang)
         };
-        match engine.message("local", &id, &text, lang) {
+        let input = crate::conversation::Input::Text(text);
+        match runtime.block_on(engine.message("local", "local", &id, input, lang)) {
             Ok(turn) if json => print(&serde_json::to_string(&turn)?),
             Ok(turn) => print(&turn.reply),
             Err(refusal) if json => {

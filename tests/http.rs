@@ -292,20 +292,10 @@ fn mcp_sessions_are_bounded_and_belong_to_the_token_that_opened_them() {
     let root = root_of(dir.path());
     let server = Server::start(&["--root", root.to_str().unwrap(), "--max-conversations", "1"], "token-a,token-b", &[]);
     let post = |token: &str, session: Option<&str>, body: &Value| {
-        let auth = format!("Bearer {token}");
-        let mut headers = vec![
-            ("authorization", auth.as_str()),
-            ("content-type", "application/json"),
-            ("accept", "application/json, text/event-stream"),
-            ("mcp-protocol-version", "2025-11-25"),
-        ];
-        if let Some(id) = session {
-            headers.push(("mcp-session-id", id));
-        }
-        server.post_raw_with_headers("/mcp", &headers, body.to_string().as_bytes())
+        let session: Vec<(&str, &str)> = session.map(|id| ("mcp-session-id", id)).into_iter().collect();
+        crate::chatops::mcp_post(&server, token, &session, body)
     };
-    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let initialize = crate::chatops::mcp_initialize();
     let (first, headers) = post("token-a", None, &initialize);
     assert_eq!(first.status, 200, "{}", first.body);
     assert!(first.body.contains("\"serverInfo\""), "{}", first.body);

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod chatops;
 mod cli;
 mod conversation;
 mod e2e;

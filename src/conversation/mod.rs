@@ -1,31 +1,36 @@
 //! Conversations: turns chat messages into a run, one turn at a time. Per conversation it keeps
 //! the matched skill, the inputs gathered so far and the step (asking for one input, confirming
-//! the dry-run plan); it validates each answer as it arrives, re-asks with the reason, previews
-//! the plan, applies on "yes", and answers in the language of the latest message. Conversations
-//! expire and are bounded in number; each belongs to an owner (who may drive it) and an id.
-//! Used by `skillrun chat` (lines on stdin) and by the HTTP server; it only calls
-//! [`crate::pipeline::run`], and replies never hold a secret.
+//! the dry-run plan, applying it); it validates each answer as it arrives, re-asks with the
+//! reason, previews the plan, applies on "yes" (or the apply button), and answers in the language
+//! of the latest message. [`Engine`] ([`engine`]) keeps each conversation in a [`store`] between
+//! turns; this module is the turn itself, on one conversation's state. Used by `skillrun chat`
+//! (lines on stdin) and by the HTTP server; it only calls [`crate::pipeline::run`], and replies
+//! never hold a secret.
 
+mod engine;
+pub mod store;
 mod words;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::locate::Roots;
 use crate::registry::{Registry, Skill};
 use crate::report::{Report, Status};
 use crate::trigger::Lang;
+pub use engine::Engine;
 use words::{evidence, is_cancel, passwords, preview, say, scrub, summary, yes_no};
 
 /// How much the engine holds.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Conversations in progress at once, over all owners.
+    /// Conversations in progress at once, over all callers.
     pub max_conversations: usize,
+    /// Conversations in progress at once for one caller (a token, Slack, Mattermost).
+    pub max_per_caller: usize,
     /// A conversation untouched this long is forgotten.
     pub ttl: Duration,
     /// The longest message, in bytes.
@@ -34,7 +39,18 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_conversations: 1000, ttl: Duration::from_secs(30 * 60), max_text_bytes: 4096 }
+        Limits {
+            max_conversations: 1000,
+            max_per_caller: 1000,
+            ttl: Duration::from_secs(30 * 60),
+            max_text_bytes: 4096,
+        }
+    }
+}
+
+impl Limits {
+    pub fn bounds(&self) -> store::Bounds {
+        store::Bounds { all: self.max_conversations, per_caller: self.max_per_caller.min(self.max_conversations) }
     }
 }
 
@@ -54,6 +70,13 @@ pub enum Step {
     Cancelled,
 }
 
+impl Step {
+    /// Whether the conversation goes on after this turn.
+    pub fn ongoing(self) -> bool {
+        matches!(self, Step::Asking | Step::Confirming)
+    }
+}
+
 /// The engine's answer to one message.
 #[derive(Debug, Clone, Serialize)]
 pub struct Turn {
@@ -69,183 +92,219 @@ pub struct Turn {
     /// The report of the finished run (or of the refused plan), scrubbed of secrets.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<Report>,
+    /// The stored revision of the conversation after this turn (0 when it is over); a button
+    /// names it, so a press on an outdated plan is refused.
+    #[serde(skip)]
+    pub revision: u64,
 }
 
-/// A message the engine will not take.
+/// One message of a conversation: typed text, or a button pressed under a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Text(String),
+    /// A button under the plan shown at `revision`.
+    Press {
+        action: Action,
+        revision: u64,
+    },
+}
+
+/// The buttons under a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Write the plan (as "yes").
+    Apply,
+    /// Keep the plan as a dry run: write nothing and end the conversation.
+    DryRunOnly,
+    /// End the conversation; write nothing.
+    Cancel,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Apply => "apply",
+            Action::DryRunOnly => "dry-run",
+            Action::Cancel => "cancel",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Action> {
+        [Action::Apply, Action::DryRunOnly, Action::Cancel].into_iter().find(|a| a.as_str() == name)
+    }
+}
+
+/// A message the engine will not take; nothing was done.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// The message is longer than [`Limits::max_text_bytes`].
     TooLong { max: usize },
-    /// [`Limits::max_conversations`] conversations are in progress.
-    TooMany { max: usize },
+    /// A bound on conversations is reached: in all, or this caller's share.
+    TooMany { max: usize, scope: store::Scope },
+    /// The conversation store cannot be reached.
+    Unavailable,
+    /// Another message of the same conversation is still being handled.
+    Busy,
 }
 
 impl Refusal {
     pub fn message(&self, lang: Lang) -> String {
+        use store::Scope;
         match (self, lang) {
             (Refusal::TooLong { max }, Lang::Ko) => format!("메시지가 너무 깁니다. {max}바이트 이하로 보내 주세요."),
             (Refusal::TooLong { max }, Lang::En) => format!("the message is too long; send at most {max} bytes"),
-            (Refusal::TooMany { max }, Lang::Ko) => {
+            (Refusal::TooMany { max, scope: Scope::All }, Lang::Ko) => {
                 format!("진행 중인 대화가 너무 많습니다 (최대 {max}개). 잠시 뒤 다시 시도하세요.")
             }
-            (Refusal::TooMany { max }, Lang::En) => {
+            (Refusal::TooMany { max, scope: Scope::All }, Lang::En) => {
                 format!("too many conversations in progress (at most {max}); try again later")
+            }
+            (Refusal::TooMany { max, scope: Scope::Caller }, Lang::Ko) => {
+                format!(
+                    "이 호출자의 진행 중인 대화가 너무 많습니다 (최대 {max}개). 끝내거나 취소한 뒤 다시 시도하세요."
+                )
+            }
+            (Refusal::TooMany { max, scope: Scope::Caller }, Lang::En) => {
+                format!(
+                    "too many conversations in progress for this caller (at most {max}); finish or cancel one first"
+                )
+            }
+            (Refusal::Unavailable, Lang::Ko) => {
+                "대화 저장소에 연결할 수 없어 아무것도 하지 않았습니다. 잠시 뒤 다시 보내 주세요.".into()
+            }
+            (Refusal::Unavailable, Lang::En) => {
+                "the conversation store is unavailable, so nothing was done; send the message again shortly".into()
+            }
+            (Refusal::Busy, Lang::Ko) => {
+                "이 대화의 이전 메시지를 아직 처리하는 중입니다. 잠시 뒤 다시 보내 주세요.".into()
+            }
+            (Refusal::Busy, Lang::En) => {
+                "an earlier message of this conversation is still being handled; send this one again shortly".into()
             }
         }
     }
 }
 
-#[derive(Debug, Clone)]
+/// Where a conversation waits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 enum Pending {
     Asking(String),
     Confirming,
+    /// The confirmation was taken and the run started: never run again from this state.
+    Applying,
 }
 
+/// One conversation's state, as the store keeps it (JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Conversation {
     skill: String,
     input: Map<String, Value>,
     pending: Pending,
     lang: Lang,
-    touched: Instant,
     /// Every secret seen in this conversation, scrubbed from each reply.
     secrets: Vec<String>,
 }
 
-type Key = (String, String);
-
-/// The conversation engine, shared by every transport.
-pub struct Engine {
-    registry: Arc<Registry>,
-    roots: Arc<Roots>,
-    limits: Limits,
-    conversations: Mutex<HashMap<Key, Arc<Mutex<Conversation>>>>,
+/// What a turn on a conversation in progress comes to.
+#[allow(clippy::large_enum_variant)] // one lives for a moment per turn
+enum Next {
+    Turn(Turn),
+    /// The plan was confirmed: the engine records that, then calls [`Core::apply`].
+    Apply,
 }
 
-impl Engine {
-    pub fn new(registry: Arc<Registry>, limits: Limits) -> Self {
-        Engine { registry, roots: Arc::default(), limits, conversations: Mutex::new(HashMap::new()) }
-    }
+/// The turn logic: the registry and the allowed roots.
+struct Core {
+    registry: Arc<Registry>,
+    roots: Arc<Roots>,
+}
 
-    /// Projects must lie under one of `roots`.
-    pub fn with_roots(mut self, roots: Arc<Roots>) -> Self {
-        self.roots = roots;
-        self
-    }
-
-    /// Conversations in progress (expired ones not counted).
-    pub fn len(&self) -> usize {
-        let mut map = self.conversations.lock().expect("conversation map");
-        self.purge(&mut map);
-        map.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Takes one message of conversation `id` of `owner`. `lang` overrides the language the text
-    /// is written in. Runs the pipeline (a dry run, or the real run after "yes") on this thread.
-    pub fn message(&self, owner: &str, id: &str, text: &str, lang: Option<Lang>) -> Result<Turn, Refusal> {
-        if text.len() > self.limits.max_text_bytes {
-            return Err(Refusal::TooLong { max: self.limits.max_text_bytes });
-        }
-        let key = (owner.to_owned(), id.to_owned());
-        let existing = {
-            let mut map = self.conversations.lock().expect("conversation map");
-            self.purge(&mut map);
-            let existing = map.get(&key).cloned();
-            if existing.is_none() && map.len() >= self.limits.max_conversations {
-                return Err(Refusal::TooMany { max: self.limits.max_conversations });
-            }
-            existing
-        };
-        let Some(slot) = existing else {
-            return self.start(key, text, lang);
-        };
-        let mut conversation = slot.lock().expect("conversation");
-        let turn = self.continue_with(&mut conversation, &key.1, text, lang);
-        conversation.touched = Instant::now();
-        if matches!(turn.step, Step::Done | Step::Cancelled | Step::Idle) {
-            drop(conversation);
-            let mut map = self.conversations.lock().expect("conversation map");
-            if map.get(&key).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
-                map.remove(&key);
-            }
-        }
-        tracing::debug!(conversation = %key.1, step = ?turn.step, "chat turn");
-        Ok(turn)
-    }
-
-    fn purge(&self, map: &mut HashMap<Key, Arc<Mutex<Conversation>>>) {
-        let ttl = self.limits.ttl;
-        map.retain(|_, slot| slot.try_lock().map_or(true, |c| c.touched.elapsed() < ttl));
-    }
-
-    /// A message with no conversation in progress: match a skill and begin.
-    fn start(&self, key: Key, text: &str, lang: Option<Lang>) -> Result<Turn, Refusal> {
+impl Core {
+    /// A message with no conversation in progress: match a skill and begin. The conversation,
+    /// when it goes on.
+    fn start(&self, id: &str, text: &str, lang: Option<Lang>) -> (Turn, Option<Conversation>) {
         let lang = lang.or_else(|| evidence(text, None)).unwrap_or(Lang::En);
         let idle = |reply: String| Turn {
-            conversation: key.1.clone(),
+            conversation: id.to_owned(),
             lang,
             step: Step::Idle,
             skill: None,
             field: None,
             reply,
             report: None,
+            revision: 0,
         };
         if is_cancel(text) {
-            return Ok(idle(say(lang, "진행 중인 대화가 없습니다.", "There is no conversation in progress.")));
+            return (idle(say(lang, "진행 중인 대화가 없습니다.", "There is no conversation in progress.")), None);
         }
         let Some(skill) =
             crate::chat::rank(&self.registry, text).into_iter().find_map(|m| self.registry.get(&m.skill).ok())
         else {
-            return Ok(idle(say(
-                lang,
-                "어떤 스킬에도 해당하지 않습니다. 예: \"DB 설정 해줘\"",
-                "No skill matches that request. Try e.g. \"set up the database\".",
-            )));
+            return (
+                idle(say(
+                    lang,
+                    "어떤 스킬에도 해당하지 않습니다. 예: \"DB 설정 해줘\"",
+                    "No skill matches that request. Try e.g. \"set up the database\".",
+                )),
+                None,
+            );
         };
         let mut conversation = Conversation {
             skill: skill.id().to_owned(),
             input: Map::new(),
             pending: Pending::Confirming,
             lang,
-            touched: Instant::now(),
             secrets: Vec::new(),
         };
         conversation.secrets.extend(passwords(text));
         let problems = absorb(skill, &self.roots, &mut conversation, crate::chat::extract(skill, text));
-        let turn = self.advance(skill, &mut conversation, &key.1, problems);
-        if matches!(turn.step, Step::Asking | Step::Confirming) {
-            let mut map = self.conversations.lock().expect("conversation map");
-            if !map.contains_key(&key) && map.len() >= self.limits.max_conversations {
-                return Err(Refusal::TooMany { max: self.limits.max_conversations });
-            }
-            tracing::info!(conversation = %key.1, skill = %conversation.skill, "conversation started");
-            map.insert(key, Arc::new(Mutex::new(conversation)));
-        }
-        Ok(turn)
+        let turn = self.advance(skill, &mut conversation, id, problems);
+        let ongoing = turn.step.ongoing().then_some(conversation);
+        (turn, ongoing)
     }
 
-    fn continue_with(&self, c: &mut Conversation, id: &str, text: &str, lang: Option<Lang>) -> Turn {
-        let Ok(skill) = self.registry.get(&c.skill) else {
-            return finish(c, id, Step::Done, "스킬을 찾을 수 없습니다.", "The skill is gone.");
-        };
-        c.lang = lang.or_else(|| evidence(text, Some(skill))).unwrap_or(c.lang);
-        if is_cancel(text) {
-            return finish(
+    /// A button pressed on a conversation in progress.
+    fn press(&self, c: &mut Conversation, id: &str, action: Action) -> Next {
+        match (action, &c.pending) {
+            (Action::Cancel, _) => Next::Turn(finish(
                 c,
                 id,
                 Step::Cancelled,
                 "취소했습니다. 아무것도 쓰지 않았습니다.",
                 "Cancelled; nothing was written.",
-            );
+            )),
+            (Action::Apply, Pending::Confirming) => Next::Apply,
+            (Action::DryRunOnly, Pending::Confirming) => Next::Turn(finish(
+                c,
+                id,
+                Step::Done,
+                "미리보기만 했습니다. 아무것도 쓰지 않았습니다.",
+                "Dry run only: nothing was written.",
+            )),
+            (_, _) => Next::Turn(stale(c, id)),
+        }
+    }
+
+    fn continue_with(&self, c: &mut Conversation, id: &str, text: &str, lang: Option<Lang>) -> Next {
+        let Ok(skill) = self.registry.get(&c.skill) else {
+            return Next::Turn(finish(c, id, Step::Done, "스킬을 찾을 수 없습니다.", "The skill is gone."));
+        };
+        c.lang = lang.or_else(|| evidence(text, Some(skill))).unwrap_or(c.lang);
+        if is_cancel(text) {
+            return Next::Turn(finish(
+                c,
+                id,
+                Step::Cancelled,
+                "취소했습니다. 아무것도 쓰지 않았습니다.",
+                "Cancelled; nothing was written.",
+            ));
         }
         c.secrets.extend(passwords(text));
         let mut found = crate::chat::extract(skill, text);
-        match c.pending.clone() {
+        Next::Turn(match c.pending.clone() {
             Pending::Confirming if found.is_empty() => match yes_no(text) {
-                Some(true) => self.apply(skill, c, id),
+                Some(true) => return Next::Apply,
                 Some(false) => {
                     finish(c, id, Step::Cancelled, "알겠습니다. 아무것도 쓰지 않았습니다.", "OK; nothing was written.")
                 }
@@ -269,7 +328,7 @@ impl Engine {
                 let problems = absorb(skill, &self.roots, c, found);
                 self.advance(skill, c, id, problems)
             }
-        }
+        })
     }
 
     /// Asks for the next missing input, or previews the plan and asks to confirm.
@@ -322,7 +381,11 @@ impl Engine {
         }
     }
 
-    fn apply(&self, skill: &Skill, c: &mut Conversation, id: &str) -> Turn {
+    /// Runs the confirmed plan. A project busy with another run goes back to confirming.
+    fn apply(&self, c: &mut Conversation, id: &str) -> Turn {
+        let Ok(skill) = self.registry.get(&c.skill) else {
+            return finish(c, id, Step::Done, "스킬을 찾을 수 없습니다.", "The skill is gone.");
+        };
         let request = crate::Request {
             lang: Some(c.lang),
             roots: self.roots.clone(),
@@ -332,6 +395,7 @@ impl Engine {
         // which waits for the run holding it; `Busy` only comes after its timeout.
         match crate::pipeline::run(&self.registry, &request, &mut |_| true) {
             Err(crate::Error::Busy { .. }) => {
+                c.pending = Pending::Confirming;
                 let reply = say(
                     c.lang,
                     "다른 실행이 같은 위치에 쓰는 중이라 아무것도 쓰지 않았습니다. 다시 진행할까요? (네/아니요)",
@@ -394,7 +458,19 @@ fn turn(c: &Conversation, id: &str, step: Step, field: Option<String>, reply: St
         field,
         reply: scrub(reply, &c.secrets),
         report,
+        revision: 0,
     }
+}
+
+/// The answer to a button pressed under a plan that is no longer the one on offer.
+fn stale(c: &Conversation, id: &str) -> Turn {
+    let step = if matches!(c.pending, Pending::Asking(_)) { Step::Asking } else { Step::Confirming };
+    let reply = say(
+        c.lang,
+        "이 계획은 더 이상 최신이 아닙니다. 아무것도 하지 않았습니다. 최근 메시지에 답해 주세요.",
+        "That plan is no longer the current one, so nothing was done; answer the latest message instead.",
+    );
+    turn(c, id, step, None, reply, None)
 }
 
 fn finish(c: &Conversation, id: &str, step: Step, ko: &str, en: &str) -> Turn {
@@ -409,46 +485,57 @@ fn finish_with(c: &Conversation, id: &str, reply: String, report: Option<Report>
 mod tests {
     use super::*;
 
-    fn engine() -> Engine {
-        Engine::new(Arc::new(crate::skills::embedded().unwrap()), Limits::default())
+    fn engine(limits: Limits) -> Engine {
+        Engine::new(Arc::new(crate::skills::embedded().unwrap()), limits)
     }
 
-    #[test]
-    fn a_bare_answer_fills_the_field_asked_for_and_a_bad_url_is_re_asked() {
+    async fn say(e: &Engine, owner: &str, text: &str) -> Turn {
+        e.message(owner, owner, "c", Input::Text(text.into()), None).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_bare_answer_fills_the_field_asked_for_and_a_bad_url_is_re_asked() {
         let dir = tempfile::tempdir().unwrap();
-        let e = engine();
-        let t = e.message("me", "c", "DB 설정 해줘", None).unwrap();
+        let e = engine(Limits::default());
+        let t = say(&e, "me", "DB 설정 해줘").await;
         assert_eq!((t.step, t.lang), (Step::Asking, Lang::Ko));
         let path = dir.path().join("api");
-        let t = e.message("me", "c", path.to_str().unwrap(), None).unwrap();
+        let t = say(&e, "me", path.to_str().unwrap()).await;
         assert_eq!(t.field.as_deref(), Some("databaseUrl"), "{}", t.reply);
-        let t = e.message("me", "c", "ftp://nope:hunter22@x/y", None).unwrap();
+        let t = say(&e, "me", "ftp://nope:hunter22@x/y").await;
         assert_eq!(t.field.as_deref(), Some("databaseUrl"), "{}", t.reply);
         assert!(!t.reply.contains("hunter22"), "{}", t.reply);
-        let t = e.message("me", "c", "sqlite:///./app.db", None).unwrap();
+        let t = say(&e, "me", "sqlite:///./app.db").await;
         assert_eq!((t.step, t.lang), (Step::Confirming, Lang::Ko), "{}", t.reply);
         assert!(!path.exists(), "a dry run writes nothing");
-        let t = e.message("me", "c", "yes", None).unwrap();
+        let t = say(&e, "me", "yes").await;
         assert_eq!((t.step, t.lang), (Step::Done, Lang::En), "{}", t.reply);
         assert!(path.join("alembic.ini").exists(), "{}", t.reply);
-        assert!(e.is_empty());
+        assert!(e.store().load(&store::Key::new("me", "c")).await.unwrap().is_none());
     }
 
-    #[test]
-    fn an_expired_conversation_is_forgotten() {
-        let limits = Limits { ttl: Duration::ZERO, ..Limits::default() };
-        let e = Engine::new(Arc::new(crate::skills::embedded().unwrap()), limits);
-        assert_eq!(e.message("me", "c", "DB 설정 해줘", None).unwrap().step, Step::Asking);
-        assert_eq!(e.message("me", "c", "./api", None).unwrap().step, Step::Idle);
-        assert!(e.is_empty());
+    #[tokio::test]
+    async fn an_expired_conversation_is_forgotten() {
+        let e = engine(Limits { ttl: Duration::from_millis(1), ..Limits::default() });
+        assert_eq!(say(&e, "me", "DB 설정 해줘").await.step, Step::Asking);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(say(&e, "me", "./api").await.step, Step::Idle);
     }
 
-    #[test]
-    fn owners_do_not_share_conversations() {
-        let e = engine();
-        e.message("a", "c", "set up the database", None).unwrap();
-        let t = e.message("b", "c", "yes", None).unwrap();
-        assert_eq!(t.step, Step::Idle);
-        assert_eq!(e.len(), 1);
+    #[tokio::test]
+    async fn owners_do_not_share_conversations_and_a_stale_press_does_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(Limits::default());
+        let text = format!("set up the database in {} with sqlite:///./a.db", dir.path().join("a").display());
+        let plan = say(&e, "a", &text).await;
+        assert_eq!(plan.step, Step::Confirming, "{}", plan.reply);
+        assert_eq!(say(&e, "b", "yes").await.step, Step::Idle);
+        let press = |revision| Input::Press { action: Action::Apply, revision };
+        let t = e.message("a", "a", "c", press(plan.revision + 1), None).await.unwrap();
+        assert_eq!(t.step, Step::Confirming, "{}", t.reply);
+        assert!(!dir.path().join("a").exists());
+        let t = e.message("a", "a", "c", press(plan.revision), None).await.unwrap();
+        assert_eq!(t.step, Step::Done, "{}", t.reply);
+        assert!(dir.path().join("a/alembic.ini").exists());
     }
 }

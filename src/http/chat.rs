@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{AppState, Caller, error, refusal_status};
-use crate::conversation::Turn;
+use crate::conversation::{Input, Turn};
 use crate::trigger::Lang;
 
 /// The longest conversation id.
@@ -54,31 +54,28 @@ pub async fn handle(State(state): State<Arc<AppState>>, Extension(caller): Exten
         }
         None => uuid::Uuid::new_v4().to_string(),
     };
-    match turn(state, caller.0, id, request.text, lang).await {
+    let fallback = lang.or_else(|| Some(crate::trigger::detect_lang(&request.text)));
+    match turn(&state, &caller.0, &caller.0, &id, Input::Text(request.text), lang).await {
         Ok(turn) => axum::Json(turn).into_response(),
-        Err(response) => response,
+        Err(refusal) => refusal_response(&refusal, fallback),
     }
 }
 
-/// Runs one engine turn on a blocking thread (it may run the pipeline); a refusal is an error
-/// response (413 too long, 429 too many conversations).
+/// Runs one engine turn.
 pub(super) async fn turn(
-    state: Arc<AppState>,
-    owner: String,
-    id: String,
-    text: String,
+    state: &AppState,
+    caller: &str,
+    owner: &str,
+    id: &str,
+    input: Input,
     lang: Option<Lang>,
-) -> Result<Turn, Response> {
-    let Ok(_permit) = state.turns.acquire().await else {
-        return Err(error(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down"));
-    };
-    let engine_state = state.clone();
-    let result = tokio::task::spawn_blocking(move || engine_state.engine.message(&owner, &id, &text, lang)).await;
-    match result {
-        Ok(Ok(turn)) => Ok(turn),
-        Ok(Err(refusal)) => Err(error(refusal_status(&refusal), refusal.message(lang.unwrap_or(Lang::En)))),
-        Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, format!("the turn stopped unexpectedly: {e}"))),
-    }
+) -> Result<Turn, crate::conversation::Refusal> {
+    state.engine.message(caller, owner, id, input, lang).await
+}
+
+/// An engine refusal as an error response: 413 too long, 429 a bound, 503 store down or busy.
+pub(super) fn refusal_response(refusal: &crate::conversation::Refusal, lang: Option<Lang>) -> Response {
+    error(refusal_status(refusal), refusal.message(lang.unwrap_or(Lang::En)))
 }
 
 /// A conversation id a client may choose.

@@ -1,36 +1,44 @@
-//! `skillrun serve --http ADDR`: the conversation engine and the MCP server over HTTP (axum).
+//! `skillrun serve --http ADDR`: the conversation engine and the MCP server over HTTP (axum on
+//! hyper, accepted by [`listen`]).
 //!
 //! Routes: `POST /v1/chat` ([`chat`]), `/mcp` (the MCP server on Streamable HTTP, rmcp's
-//! `StreamableHttpService`), `POST /v1/slack` ([`slack`], only when `SLACK_SIGNING_SECRET` is set).
+//! `StreamableHttpService`, guarded by [`mcp`]), `POST /v1/slack` and `POST /v1/slack/interactive`
+//! ([`slack`], only when `SLACK_SIGNING_SECRET` is set), `POST /v1/mattermost` and
+//! `POST /v1/mattermost/actions` ([`mattermost`], only when `MATTERMOST_TOKEN` is set).
 //! Guards, all here: a bearer token from `SKILLRUN_TOKEN` (one or more, comma-separated; each is
-//! one caller) on every route but `/v1/slack`, which Slack's request signature guards instead; the
-//! server will not start without a token or without a `--root`; every run's project must lie under
-//! a root; bodies, messages, conversations and MCP sessions are bounded; a conversation or an MCP
-//! session belongs to the token that opened it. The bound address is printed to stderr.
+//! one caller) on `/v1/chat` and `/mcp`; Slack's request signature and Mattermost's token on
+//! theirs, each request accepted once; the server will not start without a token or without a
+//! `--root`; every run's project must lie under a root; headers and bodies must arrive in time
+//! and bodies are bounded; conversations and MCP sessions are bounded in all and per caller,
+//! reserved before they are created; a conversation or an MCP session belongs to whoever opened
+//! it. Conversations live in the [`store`](crate::conversation::store) (`--store`). The bound
+//! address is printed to stderr.
 
 pub mod chat;
+mod listen;
+pub mod mattermost;
+mod mcp;
 pub mod slack;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
 use subtle::ConstantTimeEq;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::conversation::{Engine, Limits};
+use crate::conversation::store::Store;
+use crate::conversation::{Engine, Limits, Refusal};
 use crate::registry::Registry;
 
-/// The largest request body on `/v1/chat` and `/v1/slack`.
+/// The largest request body on `/v1/chat`, Slack's and Mattermost's routes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The largest request body on `/mcp`.
 pub const MAX_MCP_BODY_BYTES: usize = 1024 * 1024;
@@ -38,6 +46,8 @@ pub const MAX_MCP_BODY_BYTES: usize = 1024 * 1024;
 pub const TOKEN_VAR: &str = "SKILLRUN_TOKEN";
 /// The environment variable holding Slack's signing secret.
 pub const SLACK_SECRET_VAR: &str = "SLACK_SIGNING_SECRET";
+/// The environment variable holding Mattermost's slash-command token(s), comma-separated.
+pub const MATTERMOST_TOKEN_VAR: &str = "MATTERMOST_TOKEN";
 
 /// What the server needs to start.
 pub struct Config {
@@ -47,21 +57,51 @@ pub struct Config {
     /// Bearer tokens; a caller is known by the index of its token.
     pub tokens: Vec<String>,
     pub slack_secret: Option<String>,
+    pub mattermost_tokens: Vec<String>,
+    /// Conversation and MCP session bounds; `max_per_caller` 0 means "an equal share".
     pub limits: Limits,
+    /// `memory` or a `redis://` URL.
+    pub store: String,
+    /// The prefix of every Redis key.
+    pub store_prefix: String,
+    /// Browser origins (besides loopback ones) allowed on `/mcp`.
+    pub allowed_origins: Vec<String>,
+    /// The time a client has to send a request's headers, and its body.
+    pub read_timeout: Duration,
+    /// This server's address as Mattermost reaches it (for its button callbacks).
+    pub public_url: Option<String>,
 }
 
 impl Config {
-    /// A config with the tokens and the Slack secret from the environment.
+    /// A config with the tokens and the chat secrets from the environment, the rest default.
     pub fn from_env(addr: SocketAddr, roots: Vec<PathBuf>, limits: Limits) -> Self {
-        let tokens = std::env::var(TOKEN_VAR)
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let slack_secret = std::env::var(SLACK_SECRET_VAR).ok().filter(|s| !s.is_empty());
-        Config { addr, roots, tokens, slack_secret, limits }
+        let list = |var: &str| -> Vec<String> {
+            std::env::var(var)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        Config {
+            addr,
+            roots,
+            tokens: list(TOKEN_VAR),
+            slack_secret: std::env::var(SLACK_SECRET_VAR).ok().filter(|s| !s.is_empty()),
+            mattermost_tokens: list(MATTERMOST_TOKEN_VAR),
+            limits,
+            store: "memory".into(),
+            store_prefix: "skillrun".into(),
+            allowed_origins: Vec::new(),
+            read_timeout: Duration::from_secs(10),
+            public_url: None,
+        }
+    }
+
+    /// The callers that share the bounds: each token, Slack, Mattermost.
+    fn callers(&self) -> usize {
+        self.tokens.len() + usize::from(self.slack_secret.is_some()) + usize::from(!self.mattermost_tokens.is_empty())
     }
 }
 
@@ -70,11 +110,19 @@ pub struct AppState {
     pub engine: Engine,
     tokens: Vec<String>,
     pub slack_secret: Option<String>,
-    /// Engine turns at once (each may run the pipeline on a blocking thread); the rest wait.
-    pub turns: Semaphore,
+    pub mattermost_tokens: Vec<String>,
+    pub public_url: Option<String>,
+    /// Posts answers to Slack's `response_url`.
+    pub client: reqwest::Client,
 }
 
-/// The caller a bearer token proved: `token#N` (never the token itself).
+impl AppState {
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.engine.store()
+    }
+}
+
+/// The caller a credential proved: `token#N` (never the token itself), `slack`, `mattermost`.
 #[derive(Debug, Clone)]
 pub struct Caller(pub String);
 
@@ -84,7 +132,7 @@ pub fn serve(registry: Registry, config: Config) -> anyhow::Result<()> {
     runtime.block_on(run(registry, config))
 }
 
-async fn run(registry: Registry, config: Config) -> anyhow::Result<()> {
+async fn run(registry: Registry, mut config: Config) -> anyhow::Result<()> {
     if config.tokens.is_empty() {
         let why = if config.addr.ip().is_loopback() {
             "every route needs a bearer token"
@@ -98,90 +146,57 @@ async fn run(registry: Registry, config: Config) -> anyhow::Result<()> {
     if config.roots.is_empty() {
         anyhow::bail!("give at least one --root DIR: the only directories the server may write projects under");
     }
+    if config.limits.max_per_caller == 0 {
+        config.limits.max_per_caller = (config.limits.max_conversations / config.callers().max(1)).max(1);
+    }
     let roots = open_roots(&config.roots)?;
+    let store = crate::conversation::store::open(&config.store, &config.store_prefix).await?;
     let registry = Arc::new(registry);
     let ct = CancellationToken::new();
-    let mcp_server = crate::mcp::SkillServer::new(registry.clone(), CancellationToken::new(), roots.clone());
-    let mut mcp_config = StreamableHttpServerConfig::default()
-        .with_cancellation_token(ct.child_token())
-        .with_max_request_body_bytes(MAX_MCP_BODY_BYTES);
-    if !config.addr.ip().is_loopback() {
-        // rmcp checks Host against loopback names by default; off loopback the token guards instead.
-        mcp_config = mcp_config.disable_allowed_hosts();
-    }
-    let sessions = Arc::new(LocalSessionManager::default());
-    let mcp = StreamableHttpService::new(move || Ok(mcp_server.clone()), sessions.clone(), mcp_config);
-    let guard = Arc::new(SessionGuard { sessions, max: config.limits.max_conversations, owners: Default::default() });
-    let mcp =
-        Router::new().fallback_service(mcp).layer(axum::middleware::from_fn(move |request: Request, next: Next| {
-            let guard = guard.clone();
-            async move { guard.check(request, next).await }
-        }));
-    let parallel = std::thread::available_parallelism().map_or(4, |n| n.get()).max(2);
+    let mcp = mcp::service(&registry, &roots, &config, store.clone(), ct.child_token());
+    // Slack's response_url is https: rustls with ring, the platform's certificates.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
     let state = Arc::new(AppState {
-        engine: Engine::new(registry, config.limits).with_roots(roots.clone()),
+        engine: Engine::with_store(registry, config.limits, store).with_roots(roots.clone()),
         tokens: config.tokens,
         slack_secret: config.slack_secret,
-        turns: Semaphore::new(parallel * 2),
+        mattermost_tokens: config.mattermost_tokens,
+        public_url: config.public_url,
+        client,
     });
     let guarded = Router::new()
         .route("/v1/chat", axum::routing::post(chat::handle))
         .nest_service("/mcp", mcp)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_token));
+    let read_timeout = config.read_timeout;
+    let allowed_origins = Arc::new(config.allowed_origins);
     let app = Router::new()
-        .route("/v1/slack", axum::routing::post(slack::handle))
+        .route("/v1/slack", axum::routing::post(slack::command))
+        .route("/v1/slack/interactive", axum::routing::post(slack::interactive))
+        .route("/v1/mattermost", axum::routing::post(mattermost::command))
+        .route("/v1/mattermost/actions", axum::routing::post(mattermost::action))
         .merge(guarded)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+            listen::read_body(request, next, read_timeout)
+        }))
+        .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+            mcp::check_origin(allowed_origins.clone(), request, next)
+        }))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let bound = listener.local_addr()?;
     eprintln!("skillrun: listening on http://{bound} (roots: {})", roots.describe());
     tracing::info!(%bound, "serving HTTP");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            ct.cancel();
-        })
-        .await?;
+    listen::serve(listener, app, read_timeout, async move {
+        let _ = tokio::signal::ctrl_c().await;
+        ct.cancel();
+    })
+    .await;
     Ok(())
-}
-
-/// MCP sessions, like conversations, are bounded and belong to the caller that opened them: a
-/// request that would open one (it names no `Mcp-Session-Id`) is refused with 429 while `max`
-/// are open, and a session id used with another caller's token is unknown (404).
-/// rmcp closes idle sessions itself; their owners are forgotten when the next one opens.
-struct SessionGuard {
-    sessions: Arc<LocalSessionManager>,
-    max: usize,
-    owners: std::sync::Mutex<std::collections::HashMap<String, String>>,
-}
-
-impl SessionGuard {
-    async fn check(&self, request: Request, next: Next) -> Response {
-        let caller = request.extensions().get::<Caller>().map(|c| c.0.clone()).unwrap_or_default();
-        let session = request.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        if let Some(id) = &session {
-            let owner = self.owners.lock().expect("session owners").get(id).cloned();
-            if owner.is_some_and(|owner| owner != caller) {
-                return error(StatusCode::NOT_FOUND, "no such MCP session");
-            }
-            return next.run(request).await;
-        }
-        let open = self.sessions.sessions.read().await.len();
-        if open >= self.max {
-            let message = format!("too many MCP sessions open (at most {}); try again later", self.max);
-            return error(StatusCode::TOO_MANY_REQUESTS, message);
-        }
-        let response = next.run(request).await;
-        if let Some(id) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
-            let live: std::collections::HashSet<String> =
-                self.sessions.sessions.read().await.keys().map(|k| k.to_string()).collect();
-            let mut owners = self.owners.lock().expect("session owners");
-            owners.retain(|id, _| live.contains(id));
-            owners.insert(id.to_owned(), caller);
-        }
-        response
-    }
 }
 
 /// Opens each root once (an existing directory; symbolic links in the path given are followed):
@@ -209,8 +224,6 @@ async fn require_token(State(state): State<Arc<AppState>>, mut request: Request,
             let mut response =
                 error(StatusCode::UNAUTHORIZED, "a bearer token is required: Authorization: Bearer <SKILLRUN_TOKEN>");
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-            // The body was not read: close the connection rather than leave it for reuse.
-            response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
             response
         }
     }
@@ -222,26 +235,55 @@ fn caller(tokens: &[String], headers: &HeaderMap) -> Option<Caller> {
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
     }
-    let token = token.trim().as_bytes();
-    // Compare with every token, so the time taken does not say which one was close.
+    one_of(tokens, token.trim()).map(|i| Caller(format!("token#{i}")))
+}
+
+/// The index of the secret `given` equals, compared with each in constant time (so the time
+/// taken does not say which one was close).
+pub fn one_of(secrets: &[String], given: &str) -> Option<usize> {
     let mut found = None;
-    for (i, known) in tokens.iter().enumerate() {
-        if bool::from(known.as_bytes().ct_eq(token)) {
+    for (i, known) in secrets.iter().enumerate() {
+        if bool::from(known.as_bytes().ct_eq(given.as_bytes())) {
             found = Some(i);
         }
     }
-    found.map(|i| Caller(format!("token#{i}")))
+    found
 }
 
 /// A JSON error body `{"error": message}` with `status`.
 pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, axum::Json(json!({ "error": message.into() }))).into_response()
+    let mut response = (status, axum::Json(json!({ "error": message.into() }))).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    }
+    response
 }
 
 /// The status for an engine refusal.
-pub fn refusal_status(refusal: &crate::conversation::Refusal) -> StatusCode {
+pub fn refusal_status(refusal: &Refusal) -> StatusCode {
     match refusal {
-        crate::conversation::Refusal::TooLong { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        crate::conversation::Refusal::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Refusal::TooLong { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        Refusal::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Refusal::Unavailable | Refusal::Busy => StatusCode::SERVICE_UNAVAILABLE,
     }
+}
+
+/// Lets a request (named by `mark`, e.g. its signature) through the first time within `window`
+/// only: 401 for a replay, 503 when the store cannot tell.
+pub(crate) async fn accept_once(state: &AppState, mark: &str, window: Duration) -> Result<(), Response> {
+    use sha2::Digest;
+    let mark = hex::encode(sha2::Sha256::digest(mark.as_bytes()));
+    match state.store().first_time(&mark, window).await {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            tracing::warn!("refused a replayed request");
+            Err(error(StatusCode::UNAUTHORIZED, "this request was already accepted once (a replay); nothing was done"))
+        }
+        Err(e) => Err(error(StatusCode::SERVICE_UNAVAILABLE, format!("{e}; nothing was done, try again"))),
+    }
+}
+
+/// Unix seconds now.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }

@@ -1,6 +1,7 @@
 //! The MCP handler: answers `tools/*`, `resources/*` and `skills/*` from the registry and runs
 //! skills through [`crate::pipeline::run`] on a blocking thread, forwarding its stages as
-//! `notifications/progress` and stopping it, before it writes, when the call is cancelled.
+//! `notifications/progress` and stopping it, before it writes, when the call is cancelled (after
+//! which no more progress is sent for it).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -109,7 +110,10 @@ impl SkillServer {
         let run = tokio::task::spawn_blocking(move || run_until_cancelled(&registry, &request, &ct, &stage_tx));
         let progress_token = context.meta.get_progress_token();
         while let Some(stage) = stages.recv().await {
-            if let Some(token) = progress_token.as_ref().filter(|_| !self.0.input_closed.is_cancelled()) {
+            // After `notifications/cancelled` (or the end of input) nothing more is said about
+            // this call: the remaining stages are drained unsent.
+            let silenced = context.ct.is_cancelled() || self.0.input_closed.is_cancelled();
+            if let Some(token) = progress_token.as_ref().filter(|_| !silenced) {
                 let (step, total) = stage.progress();
                 let param = ProgressNotificationParam::new(token.clone(), f64::from(step))
                     .with_total(f64::from(total))
@@ -119,6 +123,7 @@ impl SkillServer {
                         tracing::debug!(error = %e, "cannot send progress");
                     },
                     () = self.0.input_closed.cancelled() => {}
+                    () = context.ct.cancelled() => {}
                 }
             }
         }
