@@ -29,9 +29,11 @@ pub const THRESHOLD: f64 = 0.5;
 /// an unknown word.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unit {
+    /// `words`: the text's words it covers, normalized ("db", "설정").
     Term {
         term: u32,
         typo: Option<String>,
+        words: String,
     },
     Known,
     /// `adverb`: it looks like one ("quickly", "깔끔하게").
@@ -48,7 +50,19 @@ pub fn units(text: &Prepared, occs: &[Occurrence]) -> Vec<Unit> {
     let (mut p, mut k) = (0, 0);
     while p < its.len() {
         if let Some(occ) = occs.get(k).filter(|o| o.start == p) {
-            out.push(Unit::Term { term: occ.term, typo: occ.typo.clone() });
+            let words = its[occ.start..occ.end]
+                .iter()
+                .enumerate()
+                .map(|(k, it)| match it {
+                    Item::Latin(l) if k == 0 => l.raw.clone(),
+                    Item::Latin(l) => format!(" {}", l.raw),
+                    Item::Syl(_) if k > 0 && text.starts_chunk(occ.start + k) => {
+                        format!(" {}", text.written[occ.start + k])
+                    }
+                    Item::Syl(_) => text.written[occ.start + k].to_string(),
+                })
+                .collect();
+            out.push(Unit::Term { term: occ.term, typo: occ.typo.clone(), words });
             p = occ.end;
             k += 1;
             continue;
@@ -134,7 +148,7 @@ pub fn classify(terms: &Terms, units: &[Unit], skill: u32, served: u64, exempt: 
         .map(|u| match u {
             Unit::Known => Class::Role(Role::Filler),
             Unit::Unknown { .. } => Class::Unknown,
-            Unit::Term { term, typo } => {
+            Unit::Term { term, typo, .. } => {
                 let t = &terms.terms[*term as usize];
                 let own = t.roles_for(skill).min_by_key(rank);
                 let role = own.or_else(|| t.group.and_then(|g| group_role(g, served & (1 << g) != 0)));

@@ -130,9 +130,9 @@ pub struct SkillTriggers<'a> {
 /// Why a skill was found: the words of the request that name it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Why {
-    /// Objects found, as the skill declares them.
+    /// Objects found, as written in the request (normalized: "db", "데이터베이스").
     pub objects: Vec<String>,
-    /// Serving intents found, as declared (by the skill or the lexicon).
+    /// Serving intents found, as written ("set up", "연동").
     pub intents: Vec<String>,
     /// Words read as another one: "databse → database".
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -279,18 +279,17 @@ impl TriggerIndex {
     fn why(&self, units: &[Unit], classes: &[Class], note: Option<Note>) -> Why {
         let mut why = Why { note, ..Why::default() };
         for (u, c) in units.iter().zip(classes) {
-            let Unit::Term { term, typo } = u else { continue };
-            let text = &self.terms.terms[*term as usize].text;
+            let Unit::Term { term, typo, words } = u else { continue };
             let list = match c {
                 Class::Role(Role::Object) => &mut why.objects,
                 Class::Role(Role::Intent(_)) => &mut why.intents,
                 _ => continue,
             };
-            if !list.contains(text) {
-                list.push(text.clone());
+            if !list.contains(words) {
+                list.push(words.clone());
             }
             if let Some(typed) = typo {
-                why.typos.push(format!("{typed} → {text}"));
+                why.typos.push(format!("{typed} → {}", self.terms.terms[*term as usize].text));
             }
         }
         why

@@ -259,7 +259,8 @@ impl Terms {
                     .map_while(|q| if let Item::Syl(c) = its[q] { Some(c) } else { None })
                     .collect();
                 let (id, len) = self.typos.hangul(&syls).into_iter().next()?;
-                Some(Occurrence { term: id, start: p, end: p + len, typo: Some(syls[..len].iter().collect()) })
+                let typed = text.written[p..p + len].iter().collect();
+                Some(Occurrence { term: id, start: p, end: p + len, typo: Some(typed) })
             }
         }
     }

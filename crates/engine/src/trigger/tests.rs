@@ -115,7 +115,7 @@ fn requests_in_other_words_match_by_meaning() {
         );
     }
     let why = &ranked("configure postgress for my fastapi app").matches[0].why;
-    assert_eq!((why.objects.clone(), why.intents.clone()), (vec!["postgres".into()], vec!["configure".into()]));
+    assert_eq!((why.objects.clone(), why.intents.clone()), (vec!["postgress".into()], vec!["configure".into()]));
     assert_eq!(why.typos, ["postgress → postgres"]);
 }
 

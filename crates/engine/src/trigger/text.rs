@@ -47,19 +47,28 @@ impl Item {
     }
 }
 
-/// A text read once for every skill: its spaced form (for verbatim checks), its items, and for
-/// each item the source word it came from.
+/// A text read once for every skill: its spaced form (for verbatim checks), its items, for
+/// each item the source word it came from, and each Hangul item as written (before vowel folds).
 pub struct Prepared {
     pub spaced: String,
     pub items: Vec<Item>,
     pub chunks: Vec<u32>,
+    pub written: Vec<char>,
 }
 
 impl Prepared {
     pub fn new(text: &str) -> Self {
         let text = without_locations(text);
-        let (items, chunks) = flatten(&words_in_chunks(&text));
-        Prepared { spaced: spaced(&text), items, chunks }
+        let words = words_in_chunks(&text);
+        let (items, chunks) = flatten(&words);
+        let written = words
+            .iter()
+            .flat_map(|(w, _, written)| match w {
+                Word::Latin(_) => vec!['\0'],
+                Word::Hangul(_) => written.chars().collect(),
+            })
+            .collect();
+        Prepared { spaced: spaced(&text), items, chunks, written }
     }
 
     /// Whether item `p` starts a source word.
@@ -84,16 +93,20 @@ fn without_locations(text: &str) -> std::borrow::Cow<'_, str> {
 /// NFKC, lowercase, Hangul vowels folded.
 pub fn normalize(s: &str) -> String {
     let lex = lexicon();
+    unfolded(s).chars().map(|c| lex.fold(c)).collect()
+}
+
+/// NFKC, lowercase.
+fn unfolded(s: &str) -> String {
     // Fast paths give the same result: ASCII and NFKC-normal text (Hangul syllables) are their
     // own NFKC form.
     if s.is_ascii() {
         return s.to_ascii_lowercase();
     }
-    let lower = match unicode_normalization::is_nfkc_quick(s.chars()) {
+    match unicode_normalization::is_nfkc_quick(s.chars()) {
         unicode_normalization::IsNormalized::Yes => s.to_lowercase(),
         _ => s.nfkc().collect::<String>().to_lowercase(),
-    };
-    lower.chars().map(|c| lex.fold(c)).collect()
+    }
 }
 
 /// Normalized text with every run of non-alphanumerics turned into one space.
@@ -116,17 +129,18 @@ pub fn canonical(lex: &Lexicon, w: &str) -> String {
 
 /// Splits normalized text into words (script changes split too) and canonicalizes Latin words.
 pub fn words(s: &str) -> Vec<Word> {
-    words_in_chunks(s).into_iter().map(|(w, _)| w).collect()
+    words_in_chunks(s).into_iter().map(|(w, _, _)| w).collect()
 }
 
 /// [`words`], each with the number of the source word (separated by spaces or punctuation) it
-/// came from.
-fn words_in_chunks(s: &str) -> Vec<(Word, u32)> {
+/// came from, and as written (lowercase, vowels not folded).
+fn words_in_chunks(s: &str) -> Vec<(Word, u32, String)> {
     let lex = lexicon();
-    let mut raw: Vec<(bool, String, u32)> = Vec::new(); // (is_hangul, text, chunk)
+    let mut raw: Vec<(bool, String, u32, String)> = Vec::new(); // (is_hangul, text, chunk, as written)
     let mut chunk = 0u32;
     let mut gap = true;
-    for c in normalize(s).chars() {
+    for written in unfolded(s).chars() {
+        let c = lex.fold(written);
         if !c.is_alphanumeric() && !is_hangul(c) {
             gap = true;
             continue;
@@ -137,33 +151,36 @@ fn words_in_chunks(s: &str) -> Vec<(Word, u32)> {
         }
         let h = is_hangul(c);
         match raw.last_mut() {
-            Some((lh, w, ch)) if *lh == h && *ch == chunk => w.push(c),
-            _ => raw.push((h, c.to_string(), chunk)),
+            Some((lh, w, ch, wr)) if *lh == h && *ch == chunk => {
+                w.push(c);
+                wr.push(written);
+            }
+            _ => raw.push((h, c.to_string(), chunk, written.to_string())),
         }
     }
-    let mut out: Vec<(Word, u32)> = Vec::new();
-    for (h, w, chunk) in raw {
+    let mut out: Vec<(Word, u32, String)> = Vec::new();
+    for (h, w, chunk, written) in raw {
         if h {
-            out.push((Word::Hangul(w), chunk));
+            out.push((Word::Hangul(w), chunk, written));
         } else if lex.is_determiner(&w) {
-            out.push((Word::Latin(Latin { canon: w.clone(), raw: w, det: true }), chunk));
+            out.push((Word::Latin(Latin { canon: w.clone(), raw: w, det: true }), chunk, written));
         } else {
             let canon = canonical(lex, &w);
             match out.last_mut() {
-                Some((Word::Latin(prev), _)) if !prev.det && canon == "up" && lex.is_phrasal(&prev.canon) => {
+                Some((Word::Latin(prev), _, _)) if !prev.det && canon == "up" && lex.is_phrasal(&prev.canon) => {
                     prev.canon.push_str("up");
                     prev.raw.push_str("up");
                 }
-                _ => out.push((Word::Latin(Latin { raw: w, canon, det: false }), chunk)),
+                _ => out.push((Word::Latin(Latin { raw: w, canon, det: false }), chunk, written)),
             }
         }
     }
     out
 }
 
-fn flatten(words: &[(Word, u32)]) -> (Vec<Item>, Vec<u32>) {
+fn flatten(words: &[(Word, u32, String)]) -> (Vec<Item>, Vec<u32>) {
     let (mut items, mut chunks) = (Vec::new(), Vec::new());
-    for (w, chunk) in words {
+    for (w, chunk, _) in words {
         match w {
             Word::Latin(l) => {
                 items.push(Item::Latin(l.clone()));
