@@ -65,6 +65,7 @@ struct Rule {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Inflections {
+    keep: HashSet<String>,
     min_word: usize,
     min_stem: usize,
     keep_double: String,
@@ -215,7 +216,7 @@ impl Lexicon {
     /// only has to be consistent, not linguistically right ("database(s)" -> "databas").
     pub fn stem(&self, w: &str) -> String {
         let inf = &self.en.inflections;
-        if w.len() < inf.min_word || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+        if w.len() < inf.min_word || !w.bytes().all(|b| b.is_ascii_lowercase()) || inf.keep.contains(w) {
             return w.to_string();
         }
         let mut s = w.to_string();

@@ -5,9 +5,10 @@
 //!
 //! - an excluded word (delete, back up, show, ..., or one of the skill's own `exclude` words)
 //!   anywhere: the skill is out, not even a near miss;
-//! - a question about a topic ("what is alembic?", "alembic이 뭐야?", an English question
-//!   opener such as "is" / "does" / "should" without a strong serving word): a near miss with a
-//!   `question` note, never a match;
+//! - a question about a topic ("explain alembic", "alembic이 뭐야?", an English question opener
+//!   such as "is" / "does" / "should": "is the database set up?"; "what is", "tell me", "알려줘"
+//!   unless a strong serving word is there: "tell me how to set up alembic" is a request): a near
+//!   miss with a `question` note, never a match;
 //! - an object and a serving intent close together: a match. Score 0.82 (strong intent: set up,
 //!   연동), 0.74 (medium: use, 추가), 0.66 (weak: please, 부탁), minus 0.07 for each unknown word
 //!   between them (at most two; for "set up X Y" the word after the object counts too, as it may be
@@ -200,8 +201,8 @@ pub fn evaluate(units: &[Unit], classes: &[Class], opener: Opener, phrase: Optio
         })
         .collect();
     let strongest = intents.iter().map(|(_, s)| *s).max();
-    let ask = has(Role::Ask) || opener == Opener::Question;
-    if has(Role::Question) || ask && strongest != Some(Strength::Strong) {
+    let ask = has(Role::Ask);
+    if has(Role::Question) || opener == Opener::Question || ask && strongest != Some(Strength::Strong) {
         return Verdict::Question;
     }
     let typo = |i: usize| matches!(&units[i], Unit::Term { typo: Some(_), .. });
