@@ -232,7 +232,7 @@ mod tests {
     fn words_are_split_canonicalized_and_joined() {
         assert_eq!(canons("DB설정"), ["databas", "설정"]);
         assert_eq!(canons("Setting-up the configs"), ["setup", "the", "configur"]);
-        assert_eq!(canons("get the db up and running"), ["get", "the", "databas", "up", "and", "run"]);
+        assert_eq!(canons("get the db up and running"), ["get", "the", "databas", "up", "and", "running"]);
         assert_eq!(canons("마이그래이션"), ["마이그레이션"]);
     }
 
