@@ -153,12 +153,9 @@ pub fn classify(terms: &Terms, units: &[Unit], skill: u32, served: u64, exempt: 
                 let t = &terms.terms[*term as usize];
                 let own = t.roles_for(skill).min_by_key(rank);
                 let role = own.or_else(|| t.group.and_then(|g| group_role(g, served & (1 << g) != 0)));
+                // A word read as a mistyped one only ever asks for a skill.
+                let role = role.filter(|r| typo.is_none() || matches!(r, Role::Object | Role::Intent(_)));
                 match role {
-                    // A word read as a mistyped one only ever asks for a skill.
-                    Some(Role::Object | Role::Intent(_)) | None if typo.is_some() => {
-                        role.map_or(Class::Unknown, Class::Role)
-                    }
-                    _ if typo.is_some() => Class::Unknown,
                     Some(Role::Exclude) if exempt.contains(term) => Class::Role(Role::Filler),
                     Some(r) => Class::Role(r),
                     None => Class::Unknown,

@@ -215,12 +215,12 @@ impl TriggerIndex {
             for x in &w.exclude {
                 terms.add_use(x, i, Role::Exclude);
             }
-            // A one-word phrase ("alembic") is the whole request alone, and an object inside one.
-            for p in sk.phrases.iter().filter(|p| text::words(p).len() == 1) {
-                terms.add_use(p, i, Role::Object);
-            }
         }
         let phrases = phrase::PhraseIndex::new(skills.iter().map(|s| &s.phrases[..]));
+        // A one-word phrase ("alembic") is the whole request alone, and an object inside one.
+        for (skill, text) in phrases.single_words() {
+            terms.add_use(text, skill, Role::Object);
+        }
         TriggerIndex { skills: skills.iter().map(|s| (s.skill.to_owned(), s.words.served())).collect(), phrases, terms }
     }
 

@@ -96,6 +96,11 @@ impl PhraseIndex {
         PhraseIndex { phrases, by_key }
     }
 
+    /// (skill, phrase) of every one-word phrase, in skill order.
+    pub fn single_words(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.phrases.iter().filter(|p| p.words.len() == 1).map(|p| (p.skill, p.text.as_str()))
+    }
+
     /// The phrase as the manifest spells it.
     pub fn text(&self, phrase: u32) -> &str {
         &self.phrases[phrase as usize].text

@@ -167,7 +167,9 @@ impl Terms {
         t.typos = true;
         match &t.items[..] {
             [Item::Latin(l)] => {
-                let words: Vec<String> = std::iter::once(l.canon.clone()).chain(t.spellings.iter().cloned()).collect();
+                let mut words: Vec<String> =
+                    std::iter::once(l.canon.clone()).chain(t.spellings.iter().cloned()).collect();
+                words.dedup();
                 for w in words {
                     self.typos.add_latin(id, &w);
                 }
