@@ -7,6 +7,7 @@ mod cli;
 mod conversation;
 mod e2e;
 mod faults;
+mod hostile;
 mod http;
 mod mcp;
 mod safety;
