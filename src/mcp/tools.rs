@@ -134,7 +134,7 @@ fn match_tool() -> Tool {
         "additionalProperties": false
     });
     let why = json!({"type": "object", "required": ["objects", "intents"], "description": "the request's words that name the skill", "properties": {
-        "objects": {"type": "array", "items": {"type": "string"}, "description": "what the skill acts on, as it declares them"},
+        "objects": {"type": "array", "items": {"type": "string"}, "description": "what the skill acts on, as the request writes it"},
         "intents": {"type": "array", "items": {"type": "string"}, "description": "serving words (set up, 연동, ...)"},
         "typos": {"type": "array", "items": {"type": "string"}, "description": "words read as another: \"databse → database\""},
         "note": {"enum": ["question", "partial"], "description": "near misses only: a question about the topic (never run it), or only part of a request"}
