@@ -303,7 +303,7 @@ fn two_skill_set(root: &Path) {
     write(
         "schemas/repository.json",
         r#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
-        "properties": {"projectPath": {"type": "string"}, "model": {"type": "string", "minLength": 1}},
+        "properties": {"projectPath": {"type": "string", "x-project-dir": true}, "model": {"type": "string", "minLength": 1}},
         "required": ["projectPath", "model"], "additionalProperties": false}"#,
     );
     write(
