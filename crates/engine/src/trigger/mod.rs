@@ -251,9 +251,7 @@ impl TriggerIndex {
                 None => Vec::new(),
             };
             let classes = meaning::classify(&self.terms, &units, skill, self.skills[skill as usize].1, &exempt);
-            let phrase_score =
-                hit.map(|h| if h.whole { 1.0 } else { (0.86 + (h.score - 0.69).max(0.0) / 0.31 * 0.13).min(0.99) });
-            let (score, note) = match meaning::evaluate(&units, &classes, opener, phrase_score) {
+            let (score, note) = match meaning::evaluate(&units, &classes, opener, hit.map(phrase::Hit::calibrated)) {
                 Verdict::None => continue,
                 Verdict::Question => (0.3, Some(Note::Question)),
                 Verdict::Partial(s) => (s, Some(Note::Partial)),

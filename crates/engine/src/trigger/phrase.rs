@@ -51,6 +51,14 @@ pub struct Hit {
     pub single: bool,
 }
 
+impl Hit {
+    /// The score on the matcher's common scale: 1.0 for the whole text, else the raw score
+    /// (0.69..1) mapped onto 0.86..0.99, above any match by meaning.
+    pub fn calibrated(&self) -> f64 {
+        if self.whole { 1.0 } else { (0.86 + (self.score - 0.69).max(0.0) / 0.31 * 0.13).min(0.99) }
+    }
+}
+
 /// The trigger phrases of a skill set, prepared once: ranking a text costs what the text holds,
 /// not the number of skills, since a phrase is scored only when every one of its words occurs in
 /// the text, and it is found through the rarest of its words.

@@ -243,9 +243,32 @@ fn odd_texts_rank_without_panicking() {
     let index = TriggerIndex::new(&skills(&words));
     let long = "DB 설정 ".repeat(600);
     for text in [
-        "", " ", "up", "set up up up", "ㄱㄱ", "ㅂ", "DB ㄱ", "d b", "I'd", "ｓｅｔ ｕｐ ｄｂ", "é", "İstanbul db setup",
-        "👍 db 👍 설정 👍", "db\u{0}설정", "데이터베이스\u{200b}설정", "a".repeat(5000).as_str(), long.as_str(), "설 정",
-        "마이그레이숀 셋업", "x://", "://", "./", "=", "set=up db", "DB설정해줘DB설정해줘", "\u{1100}\u{1161}\u{11a8}",
+        "",
+        " ",
+        "up",
+        "set up up up",
+        "ㄱㄱ",
+        "ㅂ",
+        "DB ㄱ",
+        "d b",
+        "I'd",
+        "ｓｅｔ ｕｐ ｄｂ",
+        "é",
+        "İstanbul db setup",
+        "👍 db 👍 설정 👍",
+        "db\u{0}설정",
+        "데이터베이스\u{200b}설정",
+        "a".repeat(5000).as_str(),
+        long.as_str(),
+        "설 정",
+        "마이그레이숀 셋업",
+        "x://",
+        "://",
+        "./",
+        "=",
+        "set=up db",
+        "DB설정해줘DB설정해줘",
+        "\u{1100}\u{1161}\u{11a8}",
     ] {
         let r = index.rank(text);
         for m in r.matches.iter().chain(&r.near_misses) {
