@@ -30,6 +30,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 KO_REQUEST = "DB 설정 좀 해줘"
+EVAL_SET = ROOT / "tests/triggers/eval.jsonl"
 
 
 # --------------------------------------------------------------------------------------------
@@ -250,6 +251,37 @@ def warm(binary: Path, work: Path, calls: int) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
+# matching requests
+
+
+def eval_cases() -> list[dict]:
+    lines = EVAL_SET.read_text(encoding="utf-8").splitlines()
+    return [json.loads(l) for l in lines if l.strip() and not l.startswith("#")]
+
+
+def matching(binary: Path) -> dict[str, Any]:
+    """Recall and false positives on the evaluation set, per language: each request through
+    `skillrun match --json` against the embedded skill set (a match is the expected skill ranked
+    first and not tied with another)."""
+    langs: dict[str, dict[str, int]] = {}
+    walls = []
+    for case in eval_cases():
+        start = time.perf_counter()
+        proc = subprocess.run([str(binary), "match", case["text"], "--json"], capture_output=True, text=True)
+        walls.append((time.perf_counter() - start) * 1e3)
+        reply = json.loads(proc.stdout)
+        top = reply["matches"][0]["skill"] if reply["matches"] and not reply["ambiguous"] else None
+        s = langs.setdefault(case["lang"], {"positives": 0, "found": 0, "negatives": 0, "false_positives": 0})
+        if case["expect"]:
+            s["positives"] += 1
+            s["found"] += top == case["expect"]
+        else:
+            s["negatives"] += 1
+            s["false_positives"] += bool(reply["matches"])
+    return {"langs": langs, "n": len(walls), "process_wall": summary(walls)}
+
+
+# --------------------------------------------------------------------------------------------
 # scaling
 
 
@@ -270,7 +302,7 @@ def criterion_figures(root: Path | None, sizes: list[int]) -> dict[str, dict[int
     out: dict[str, dict[int, dict[str, float]]] = {}
     if root is None:
         return out
-    for name in ["registry_load", "trigger_index", "match_ko", "match_en"]:
+    for name in ["registry_load", "trigger_index", "match_ko", "match_en", "match_eval"]:
         for n in sizes:
             path = root / "scaling" / name / str(n) / "new" / "sample.json"
             if path.exists():
@@ -340,7 +372,7 @@ def cell(s: dict[str, float], fmt: Callable[[float], str] = ms) -> str:
     return f"{fmt(s['median'])} ({fmt(s['min'])}–{fmt(s['max'])})"
 
 
-def report(args, cold_r, warm_r, start_r, crit, sizes) -> tuple[str, list[tuple[str, str, str, bool]]]:
+def report(args, cold_r, warm_r, start_r, crit, sizes, match_r) -> tuple[str, list[tuple[str, str, str, bool]]]:
     lines = ["# Benchmarks", ""]
     lines += [
         f"Written by `benches/run.sh{' --quick' if args.quick else ''}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
@@ -427,11 +459,41 @@ def report(args, cold_r, warm_r, start_r, crit, sizes) -> tuple[str, list[tuple[
     targets.append(("warm MCP call ≥20x faster than the Python server (p50)", "≥ 20x", f"{p['p50'] / a['p50']:.1f}x", p["p50"] / a["p50"] >= 20))
     targets.append(("MCP server RSS ≤ 1/4 of the Python server's", "≤ 0.25", f"{a['rss_kib'] / p['rss_kib']:.2f}", a["rss_kib"] / p["rss_kib"] <= 0.25))
 
+    n_eval = match_r["n"]
+    lines += [
+        "## Matching requests (evaluation set)",
+        "",
+        f"`tests/triggers/eval.jsonl`: {n_eval} requests written as people write them (Korean, English, mixed; terse, polite, "
+        "typos; and requests that must match nothing: other tasks, destructive or read-only database requests, unrelated "
+        "set-ups, topic questions), each through `skillrun match --json` against the embedded skill set.",
+        "",
+        "| Language | Requests for a skill | Recall | Must match nothing | False positives |",
+        "|---|---|---|---|---|",
+    ]
+    for lang, s in sorted(match_r["langs"].items()):
+        recall = s["found"] / s["positives"] if s["positives"] else 1.0
+        lines.append(f"| {lang} | {s['positives']} | {recall * 100:.1f}% ({s['found']}) | {s['negatives']} | {s['false_positives']} |")
+        targets.append((f"recall on the evaluation set ({lang})", "≥ 95%", f"{recall * 100:.1f}%", recall >= 0.95))
+        targets.append((f"false positives on the evaluation set ({lang})", "0", str(s["false_positives"]), s["false_positives"] == 0))
+    us_per_request = lambda s: {k: s[k] / n_eval * 1e3 for k in ("median", "min", "max")}  # noqa: E731
+    per_request = [
+        f"{n:,} skills {cell(us_per_request(crit['match_eval'][n]), lambda v: f'{v:.1f}')} µs"
+        for n in sizes if n in crit.get("match_eval", {})
+    ]
+    lines += [
+        "",
+        "Time per request, in process (criterion `match_eval/N`: the whole set ranked against N skills, divided by its size): "
+        + ("; ".join(per_request) if per_request else "not measured in this run (`--quick`)")
+        + f". A whole `skillrun match` process per request (start-up included): {cell(match_r['process_wall'])} ms.",
+        "",
+    ]
+
     lines += [
         "## Scaling with the number of skills",
         "",
         "Skill sets written by `benches/synth.py`: the real database-setup skill plus N−1 synthetic skills (schema, "
-        "skill.json, two templates, SKILL.md, six Korean/English triggers sharing words such as \"set up\" and \"설정\"). "
+        "skill.json, two templates, SKILL.md, six Korean/English triggers sharing words such as \"set up\" and \"설정\", "
+        "objects of their own and a context word they all share). "
         f"Whole process: `skillrun --skills-dir DIR list` and `... match \"{KO_REQUEST}\"` (the match builds the trigger index "
         "of all N skills on the way). In process: criterion (`cargo bench --bench inprocess`), per-iteration times of its samples.",
         "",
@@ -547,8 +609,10 @@ def main() -> None:
     warm_r = warm(args.bin, args.work / "warm", args.calls)
     log("start-up with generated skill sets")
     start_r = startup(args.bin, args.sets, sizes, args.runs)
+    log("matching the evaluation set")
+    match_r = matching(args.bin)
     crit = criterion_figures(args.criterion, sizes)
-    text, targets = report(args, cold_r, warm_r, start_r, crit, sizes)
+    text, targets = report(args, cold_r, warm_r, start_r, crit, sizes, match_r)
     args.out.write_text(text, encoding="utf-8")
     if args.svg:
         svg_plot(args.svg, sizes, start_r, crit)

@@ -3,6 +3,8 @@
 //! - `registry_load/N`: `Registry::from_dir` of a generated skill set of N skills;
 //! - `trigger_index/N`: preparing every trigger phrase of N skills (done once, on the first match);
 //! - `match_ko/N`, `match_en/N`: ranking one request against N skills, index built;
+//! - `match_eval/N`: ranking every request of the evaluation set (tests/triggers/eval.jsonl)
+//!   against N skills (the harness divides by their number for the time per request);
 //! - `generate/dry_run`, `generate/apply_fresh`: the embedded database-setup skill, validate +
 //!   render + compare, and a full run into a fresh directory.
 //!
@@ -20,6 +22,15 @@ use skillrun::{Registry, Request};
 
 const KO: &str = "DB 설정 좀 해줘";
 const EN: &str = "please set up the database for my app";
+
+/// The requests of the evaluation set.
+fn eval_requests() -> Vec<String> {
+    let text = include_str!("../tests/triggers/eval.jsonl");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"].as_str().unwrap().to_owned())
+        .collect()
+}
 
 fn sizes() -> Vec<usize> {
     std::env::var("SKILLRUN_BENCH_SIZES")
@@ -47,8 +58,8 @@ fn scaling(c: &mut Criterion) {
         let dir = skill_set(n, tmp.path());
         let registry = Registry::from_dir(&dir).unwrap();
         assert_eq!(registry.skills().len(), n);
-        assert_eq!(skillrun::chat::rank(&registry, KO)[0].skill, "database-setup");
-        assert_eq!(skillrun::chat::rank(&registry, EN)[0].skill, "database-setup");
+        assert_eq!(skillrun::chat::rank(&registry, KO).matches[0].skill, "database-setup");
+        assert_eq!(skillrun::chat::rank(&registry, EN).matches[0].skill, "database-setup");
 
         let mut g = c.benchmark_group("scaling");
         g.sample_size(if n >= 1000 { 10 } else { 30 });
@@ -61,12 +72,18 @@ fn scaling(c: &mut Criterion) {
             .map(|s| SkillTriggers {
                 skill: s.id(),
                 phrases: s.entry.triggers.ko.iter().chain(&s.entry.triggers.en).map(String::as_str).collect(),
+                words: &s.entry.words,
             })
             .collect();
         g.bench_with_input(BenchmarkId::new("trigger_index", n), &sets, |b, sets| b.iter(|| TriggerIndex::new(sets)));
         g.sample_size(100);
         g.bench_with_input(BenchmarkId::new("match_ko", n), &registry, |b, r| b.iter(|| skillrun::chat::rank(r, KO)));
         g.bench_with_input(BenchmarkId::new("match_en", n), &registry, |b, r| b.iter(|| skillrun::chat::rank(r, EN)));
+        let requests = eval_requests();
+        g.sample_size(20);
+        g.bench_with_input(BenchmarkId::new("match_eval", n), &registry, |b, r| {
+            b.iter(|| requests.iter().map(|t| skillrun::chat::rank(r, t).matches.len()).sum::<usize>())
+        });
         g.finish();
     }
 }

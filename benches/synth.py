@@ -1,7 +1,8 @@
 """Write a skill set of N skills for the scaling benchmarks: the real database-setup skill plus
 N-1 synthetic ones, each a complete skill (manifest entry, input schema, skill.json, template,
 SKILL.md) with six trigger phrases in Korean and English that share common words ("set up",
-"설정") with database-setup and with each other but carry a pseudo-word of their own.
+"설정") with database-setup and with each other but carry a pseudo-word of their own, and words
+for matching by meaning: objects of their own, a context word all of them share ("module", "모듈").
 
     python3 benches/synth.py N OUT_DIR
 
@@ -97,6 +98,7 @@ def synthetic(root: Path, i: int) -> dict:
             "ko": [f"{h} 설정", f"{h} {v} 구성", f"{h} 추가"],
             "en": [f"set up {w}", f"configure the {w} {v}", f"{w} setup"],
         },
+        "words": {"objects": [w, h, f"{w} {v}"], "context": ["module", "모듈"], "exclude": [f"{v}{w}"]},
         "inputSchema": f"schemas/{sid}.json",
         "dir": f"skills/{sid}",
     }

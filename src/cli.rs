@@ -42,7 +42,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Rank the skills whose triggers match a request ("DB 설정 해줘", "set up alembic").
+    /// Rank the skills a request asks for ("DB 설정 해줘", "set up alembic"), with why; exit 1
+    /// when none matches (a skill that came close is named on stderr).
     Match {
         text: String,
         #[arg(long)]
@@ -214,18 +215,21 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Match { text, json } => {
             let reply = crate::chat::reply(&registry, &text, None);
             if json {
-                print(&serde_json::to_string_pretty(&json!({"lang": reply.lang, "matches": reply.matches}))?);
+                print(&serde_json::to_string_pretty(&reply)?);
             } else if reply.matches.is_empty() {
                 eprintln!("no skill matches ({})", reply.lang.code());
+                if !reply.near_misses.is_empty() {
+                    eprintln!("{}", reply.message);
+                }
             } else {
                 for m in &reply.matches {
-                    print(&format!(
-                        "{}\t{:.3}\t{}\t{}",
-                        m.matched.skill,
-                        m.matched.score,
-                        m.matched.trigger,
-                        reply.lang.code()
-                    ));
+                    let t = &m.matched;
+                    let why = format!("objects={} intents={}", t.why.objects.join(","), t.why.intents.join(","));
+                    let trigger = t.trigger.as_deref().unwrap_or("-");
+                    print(&format!("{}\t{:.3}\t{trigger}\t{}\t{why}", t.skill, t.score, reply.lang.code()));
+                }
+                if reply.ambiguous {
+                    eprintln!("{}", reply.message);
                 }
             }
             Ok(if reply.matches.is_empty() { EXIT_FAILURE } else { EXIT_OK })

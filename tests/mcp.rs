@@ -53,10 +53,7 @@ impl Server {
         if let Some(cwd) = cwd {
             cmd.current_dir(cwd);
         }
-        cmd
-            .env_remove("RUST_LOG")
-            .env_remove("SKILLRUN_SKILLS_DIR")
-            .env_remove("SKILLRUN_LANG");
+        cmd.env_remove("RUST_LOG").env_remove("SKILLRUN_SKILLS_DIR").env_remove("SKILLRUN_LANG");
         cmd.envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn skillrun serve");
         let stdout = child.stdout.take().unwrap();

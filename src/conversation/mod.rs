@@ -238,17 +238,10 @@ impl Core {
         if is_cancel(text) {
             return (idle(say(lang, "진행 중인 대화가 없습니다.", "There is no conversation in progress.")), None);
         }
-        let Some(skill) =
-            crate::chat::rank(&self.registry, text).into_iter().find_map(|m| self.registry.get(&m.skill).ok())
-        else {
-            return (
-                idle(say(
-                    lang,
-                    "어떤 스킬에도 해당하지 않습니다. 예: \"DB 설정 해줘\"",
-                    "No skill matches that request. Try e.g. \"set up the database\".",
-                )),
-                None,
-            );
+        // No match, two close matches, a topic question or a near miss: the reply says which.
+        let reply = crate::chat::reply(&self.registry, text, Some(lang));
+        let Some(skill) = reply.runnable().and_then(|m| self.registry.get(&m.matched.skill).ok()) else {
+            return (idle(reply.message), None);
         };
         let mut conversation = Conversation {
             skill: skill.id().to_owned(),

@@ -133,28 +133,45 @@ fn match_tool() -> Tool {
         "required": ["text"],
         "additionalProperties": false
     });
+    let why = json!({"type": "object", "required": ["objects", "intents"], "description": "the request's words that name the skill", "properties": {
+        "objects": {"type": "array", "items": {"type": "string"}, "description": "what the skill acts on, as the request writes it"},
+        "intents": {"type": "array", "items": {"type": "string"}, "description": "serving words (set up, 연동, ...)"},
+        "typos": {"type": "array", "items": {"type": "string"}, "description": "words read as another: \"databse → database\""},
+        "note": {"enum": ["question", "partial"], "description": "near misses only: a question about the topic (never run it), or only part of a request"}
+    }});
     let output = json!({
         "type": "object",
-        "required": ["lang", "matches", "message"],
+        "required": ["lang", "matches", "ambiguous", "nearMisses", "message"],
         "properties": {
             "lang": {"enum": ["ko", "en"]},
             "matches": {"type": "array", "items": {
                 "type": "object",
-                "required": ["skill", "trigger", "score", "title", "input", "missingInputs"],
+                "required": ["skill", "score", "why", "title", "input", "missingInputs"],
                 "properties": {
                     "skill": {"type": "string", "description": "the skill id; its tool has the same name"},
-                    "trigger": {"type": "string"},
+                    "trigger": {"type": "string", "description": "the skill's trigger phrase found, if any"},
                     "lang": {"enum": ["ko", "en"]},
-                    "score": {"type": "number"},
+                    "score": {"type": "number", "description": "0..1; a match is at least 0.5, a trigger phrase at least 0.86"},
+                    "why": why,
                     "title": {"type": "string"},
                     "input": {"type": "object", "description": "input values found in the text"},
                     "missingInputs": {"type": "array", "items": {"type": "object", "required": ["field", "question"], "properties": {"field": {"type": "string"}, "question": {"type": "string"}}}}
                 }
             }},
+            "ambiguous": {"type": "boolean", "description": "the best matches are too close to pick one: ask the user which"},
+            "nearMisses": {"type": "array", "description": "skills close to the request that it does not ask to run (do not call them without asking)", "items": {
+                "type": "object",
+                "required": ["skill", "score", "why", "title", "about"],
+                "properties": {
+                    "skill": {"type": "string"}, "trigger": {"type": "string"}, "lang": {"enum": ["ko", "en"]},
+                    "score": {"type": "number"}, "why": why, "title": {"type": "string"},
+                    "about": {"type": "string", "description": "what the skill does"}
+                }
+            }},
             "message": {"type": "string"}
         }
     });
-    let description = "Finds the skill for a request in Korean or English (\"DB 설정 해줘\", \"set up alembic\") and returns the ranked skills, the input values the text already gives, and the questions for each required input still missing. Call it when unsure which skill tool fits or what to pass; then call that skill's tool.";
+    let description = "Finds the skill for a request in Korean or English (\"DB 설정 해줘\", \"set up alembic\") and returns the ranked skills with why (the object and intent words found), the input values the text already gives, and the questions for each required input still missing. A question about a topic (\"what is alembic?\") or a partial request matches nothing and comes back as a near miss. Call it when unsure which skill tool fits or what to pass; then call that skill's tool (when `ambiguous`, ask the user which first).";
     Tool::new(MATCH_TOOL, description, Arc::new(object(&input)))
         .with_title("Match a request to a skill")
         .with_raw_output_schema(Arc::new(object(&output)))

@@ -12,7 +12,8 @@ fn serve_without_a_root_writes_only_under_its_working_directory() {
     let mut server = crate::mcp::Server::start_in(Some(workspace.path()), &[], &[]);
     server.initialize("2025-11-25");
     for project in [outside.path().join("api"), workspace.path().join("../elsewhere"), "/tmp".into()] {
-        let result = server.call("database-setup", json!({"projectPath": project, "databaseUrl": "sqlite:///./app.db"}));
+        let result =
+            server.call("database-setup", json!({"projectPath": project, "databaseUrl": "sqlite:///./app.db"}));
         assert_eq!(result["structuredContent"]["status"], "invalid", "{project:?}: {result}");
         let message = result["structuredContent"]["errors"][0]["message"].as_str().unwrap();
         assert!(message.contains("outside the allowed directories"), "{message}");

@@ -91,10 +91,14 @@ fn a_journal_that_came_with_the_repository_is_never_acted_on() {
         let before = snapshot(&project);
         let what = format!("plant {i}");
         // The command line.
-        let (code, stdout, _) =
-            run_bounded(&["run", "database-setup", "--json", "--input", &input(&project, "sqlite:///./app.db")], &project, &[]);
+        let (code, stdout, _) = run_bounded(
+            &["run", "database-setup", "--json", "--input", &input(&project, "sqlite:///./app.db")],
+            &project,
+            &[],
+        );
         assert_eq!(code, 1, "{what}: {stdout}");
-        let message = serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["message"].as_str().unwrap().to_owned();
+        let message =
+            serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["message"].as_str().unwrap().to_owned();
         assert!(
             message.contains("holds a journal that skillrun will not act on") || message.contains("symbolic link"),
             "{what}: {message}"
@@ -114,8 +118,11 @@ fn a_journal_linked_out_of_the_project_is_never_followed() {
     let (_work, project) = cloned(&Plant::JournalLink, &outside);
     let planted = std::fs::read(outside.path().join("journal.json")).unwrap();
     let before = snapshot(&project);
-    let (code, stdout, _) =
-        run_bounded(&["run", "database-setup", "--json", "--input", &input(&project, "sqlite:///./app.db")], &project, &[]);
+    let (code, stdout, _) = run_bounded(
+        &["run", "database-setup", "--json", "--input", &input(&project, "sqlite:///./app.db")],
+        &project,
+        &[],
+    );
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("will not act on"), "{stdout}");
     assert_eq!(snapshot(&project), before);
@@ -143,8 +150,11 @@ fn a_genuine_journal_copied_elsewhere_is_refused_and_the_original_still_recovers
     let copied = Command::new("cp").args(["-a"]).arg(&first).arg(&second).status().unwrap();
     assert!(copied.success());
     let before_second = snapshot(&second);
-    let (code, stdout, _) =
-        run_bounded(&["run", "database-setup", "--json", "--input", &input(&second, "sqlite:///./app.db")], work.path(), &[]);
+    let (code, stdout, _) = run_bounded(
+        &["run", "database-setup", "--json", "--input", &input(&second, "sqlite:///./app.db")],
+        work.path(),
+        &[],
+    );
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("not written by a run in this directory"), "{stdout}");
     assert_eq!(snapshot(&second), before_second);
@@ -164,10 +174,7 @@ fn a_planted_journal_is_refused_over_stdio_mcp_and_http_chat() {
     let before = snapshot(&project);
     let mut server = crate::mcp::Server::start_args(&[], &[]);
     server.initialize("2025-11-25");
-    let result = server.call(
-        "database-setup",
-        json!({"projectPath": project, "databaseUrl": "sqlite:///./app.db"}),
-    );
+    let result = server.call("database-setup", json!({"projectPath": project, "databaseUrl": "sqlite:///./app.db"}));
     assert_eq!(result["isError"], true, "{result}");
     assert!(result["structuredContent"]["message"].as_str().unwrap().contains("will not act on"), "{result}");
     drop(server);

@@ -15,8 +15,11 @@ const SLOW: (&str, &str) = ("SKILLRUN_SLOW_APPLY", "40");
 fn complete() -> (tempfile::TempDir, Vec<(String, Vec<u8>)>) {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("api");
-    let (code, stdout, _) =
-        run_bounded(&["run", "database-setup", "--json", "--input", &input(&project, "sqlite:///./app.db")], dir.path(), &[]);
+    let (code, stdout, _) = run_bounded(
+        &["run", "database-setup", "--json", "--input", &input(&project, "sqlite:///./app.db")],
+        dir.path(),
+        &[],
+    );
     assert_eq!(code, 0, "{stdout}");
     let done = snapshot(&project);
     (dir, done)

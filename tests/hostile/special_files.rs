@@ -71,7 +71,8 @@ fn a_fifo_is_refused_by_the_mcp_server_which_stays_up() {
     assert!(text.contains("pyproject.toml is a FIFO"), "{text}");
     // Still serving, and the project can be set up once the FIFO is gone.
     std::fs::remove_file(t.project().join("pyproject.toml")).unwrap();
-    let result = server.call("database-setup", json!({"projectPath": t.project(), "databaseUrl": "sqlite:///./app.db"}));
+    let result =
+        server.call("database-setup", json!({"projectPath": t.project(), "databaseUrl": "sqlite:///./app.db"}));
     assert_eq!(result["structuredContent"]["status"], "applied", "{result}");
 }
 
@@ -79,8 +80,11 @@ fn a_fifo_is_refused_by_the_mcp_server_which_stays_up() {
 fn a_journal_record_that_is_a_fifo_is_reported_not_waited_on() {
     let t = crate::support::Test::new();
     mkfifo(&t.project().join(".skillrun/journal/journal.json"));
-    let (code, stdout, _) =
-        run_bounded(&["run", "database-setup", "--json", "--input", &input(&t.project(), "sqlite:///./app.db")], t.dir.path(), &[]);
+    let (code, stdout, _) = run_bounded(
+        &["run", "database-setup", "--json", "--input", &input(&t.project(), "sqlite:///./app.db")],
+        t.dir.path(),
+        &[],
+    );
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("will not act on") && stdout.contains("FIFO"), "{stdout}");
 }

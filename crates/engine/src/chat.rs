@@ -1,5 +1,7 @@
 //! Chat: free text in, a short reply out. Matches the text to a skill, picks up the inputs the
-//! text already holds (a database URL, a kind of database, a path), and asks for what is missing.
+//! text already holds (a database URL, a kind of database, a path), and asks for what is missing;
+//! when nothing matches, names the skill that came close and why (a question about its topic, or
+//! part of a request), and when two skills fit equally, asks which.
 //! Used by `skillrun chat TEXT`, by the MCP `match_skill` tool, and by the conversation engine
 //! (the `skillrun` crate's conversation engine), which asks for the rest one input at a time.
 
@@ -7,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::registry::{Registry, Skill};
-use crate::trigger::{Lang, TriggerMatch};
+use crate::trigger::{Lang, Note, Ranking, TriggerMatch};
 
 /// One ranked skill with what a caller still has to supply.
 #[derive(Debug, Clone, Serialize)]
@@ -22,6 +24,17 @@ pub struct SkillMatch {
     pub missing_inputs: Vec<MissingInput>,
 }
 
+/// A skill close to the request that it does not match: a question about its topic, or part of
+/// a request (see `why.note`).
+#[derive(Debug, Clone, Serialize)]
+pub struct NearMiss {
+    #[serde(flatten)]
+    pub matched: TriggerMatch,
+    pub title: String,
+    /// What the skill does, in the reply's language.
+    pub about: String,
+}
+
 /// A required input and how to ask for it.
 #[derive(Debug, Clone, Serialize)]
 pub struct MissingInput {
@@ -34,40 +47,138 @@ pub struct MissingInput {
 #[serde(rename_all = "camelCase")]
 pub struct Reply {
     pub lang: Lang,
+    /// Skills the request asks for, best first.
     pub matches: Vec<SkillMatch>,
+    /// The two best matches are too close to pick one: the user must say which.
+    pub ambiguous: bool,
+    /// Skills close to the request that it does not ask to run.
+    pub near_misses: Vec<NearMiss>,
     pub message: String,
 }
 
+impl Reply {
+    /// The skill to run: the best match, unless there is none or it is not clearly the best.
+    pub fn runnable(&self) -> Option<&SkillMatch> {
+        self.matches.first().filter(|_| !self.ambiguous)
+    }
+}
+
 /// Ranks the registry's skills for `text`.
-pub fn rank(registry: &Registry, text: &str) -> Vec<TriggerMatch> {
+pub fn rank(registry: &Registry, text: &str) -> Ranking {
     registry.trigger_index().rank(text)
 }
 
-/// Matches `text`, extracts what it can, and says what is missing, in the text's language
-/// (or `lang` when given).
+/// Matches `text`, extracts what it can, and says what is missing, or which skill came close,
+/// in the text's language (or `lang` when given).
 pub fn reply(registry: &Registry, text: &str, lang: Option<Lang>) -> Reply {
-    let lang = lang.unwrap_or_else(|| crate::trigger::detect_lang(text));
-    let matches: Vec<SkillMatch> = rank(registry, text)
+    let ranking = rank(registry, text);
+    let ambiguous = ranking.ambiguous();
+    let lang = lang.unwrap_or(ranking.lang);
+    let matches: Vec<SkillMatch> = ranking
+        .matches
         .into_iter()
         .filter_map(|m| registry.get(&m.skill).ok().map(|skill| describe(skill, m, text, lang)))
         .collect();
+    let near_misses: Vec<NearMiss> = ranking
+        .near_misses
+        .into_iter()
+        .filter_map(|m| {
+            let skill = registry.get(&m.skill).ok()?;
+            Some(NearMiss { title: skill.entry.title.get(lang).to_owned(), about: about(skill, lang), matched: m })
+        })
+        .collect();
+    let message = message(registry, lang, &matches, ambiguous, &near_misses);
+    Reply { lang, matches, ambiguous, near_misses, message }
+}
+
+fn message(registry: &Registry, lang: Lang, matches: &[SkillMatch], ambiguous: bool, near: &[NearMiss]) -> String {
     let ko = lang == Lang::Ko;
-    let message = match matches.first() {
-        None if ko => "어떤 스킬에도 해당하지 않습니다. 예: \"DB 설정 해줘\"".to_owned(),
-        None => "No skill matches that request. Try e.g. \"set up the database\".".to_owned(),
-        Some(m) if m.missing_inputs.is_empty() => {
+    if ambiguous {
+        let best = matches[0].matched.score;
+        let close: Vec<String> = matches
+            .iter()
+            .filter(|m| best - m.matched.score <= crate::trigger::CLOSE)
+            .map(|m| format!("{} ({})", m.matched.skill, m.title))
+            .collect();
+        return if ko {
+            format!("여러 스킬이 비슷하게 맞습니다: {}. 어느 것인지 알려 주세요.", close.join(", "))
+        } else {
+            format!("More than one skill fits this request: {}. Say which one.", close.join(", "))
+        };
+    }
+    match (matches.first(), near.first()) {
+        (Some(m), _) if m.missing_inputs.is_empty() => {
             if ko {
                 format!("{}: 필요한 입력이 모두 있습니다. 실행할 수 있습니다.", m.title)
             } else {
                 format!("{}: every required input is there; ready to run.", m.title)
             }
         }
-        Some(m) => {
+        (Some(m), _) => {
             let questions: Vec<&str> = m.missing_inputs.iter().map(|q| q.question.as_str()).collect();
             format!("{}: {}", m.title, questions.join(" "))
         }
-    };
-    Reply { lang, matches, message }
+        (None, Some(n)) => {
+            let id = &n.matched.skill;
+            let example = registry.get(id).map(|s| example(s, lang)).unwrap_or_default();
+            match (n.matched.why.note, ko) {
+                (Some(Note::Question), true) => format!(
+                    "{}에 대한 질문으로 보여 아무것도 실행하지 않았습니다. {id}: {} 실행하려면 예: \"{example}\"",
+                    topic(n),
+                    n.about
+                ),
+                (Some(Note::Question), false) => format!(
+                    "That reads as a question about {}, not a request to run a skill, so nothing was started. {id}: {} To run it, say e.g. \"{example}\".",
+                    topic(n),
+                    n.about
+                ),
+                (_, true) => {
+                    format!(
+                        "요청에 맞는 스킬이 없습니다. {id}을(를) 찾으셨나요? {} 실행하려면 예: \"{example}\"",
+                        n.about
+                    )
+                }
+                (_, false) => format!(
+                    "No skill matches that request. Did you mean {id}? It {} To run it, say e.g. \"{example}\".",
+                    lower_first(&n.about)
+                ),
+            }
+        }
+        (None, None) => {
+            let example = registry.skills().first().map(|s| example(s, lang)).unwrap_or_default();
+            if ko {
+                format!("어떤 스킬에도 해당하지 않습니다. 예: \"{example}\"")
+            } else {
+                format!("No skill matches that request. Try e.g. \"{example}\".")
+            }
+        }
+    }
+}
+
+/// What a near miss was about: the object or phrase found, else the skill.
+fn topic(n: &NearMiss) -> &str {
+    n.matched.why.objects.first().or(n.matched.trigger.as_ref()).unwrap_or(&n.matched.skill)
+}
+
+/// The first sentence of the skill's description.
+fn about(skill: &Skill, lang: Lang) -> String {
+    let d = skill.entry.description.get(lang).trim();
+    match d.find(". ") {
+        Some(i) => d[..=i].to_owned(),
+        None => d.to_owned(),
+    }
+}
+
+/// A trigger phrase of the skill in `lang`, to show how to ask for it.
+fn example(skill: &Skill, lang: Lang) -> String {
+    let t = &skill.entry.triggers;
+    let list = if lang == Lang::Ko { &t.ko } else { &t.en };
+    list.iter().find(|p| p.contains(' ')).or(list.first()).cloned().unwrap_or_default()
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
 }
 
 fn describe(skill: &Skill, matched: TriggerMatch, text: &str, lang: Lang) -> SkillMatch {

@@ -98,7 +98,10 @@ impl Journal {
             version: VERSION,
             project_ino: project.meta()?.ino,
             journal_ino,
-            files: targets.iter().map(|(path, _)| RecordFile { path: path.to_string(), old: None, staged_ino: None }).collect(),
+            files: targets
+                .iter()
+                .map(|(path, _)| RecordFile { path: path.to_string(), old: None, staged_ino: None })
+                .collect(),
             dirs: dirs.iter().map(RelPath::to_string).collect(),
             made_state_dir,
         };
@@ -286,7 +289,8 @@ fn foreign(project: &ProjectDir, record: &Record) -> Result<Option<String>> {
     let journal_ino = project.stat(&state::rel(state::JOURNAL))?.map_or(0, |m| m.ino);
     if record.project_ino != project.meta()?.ino || record.journal_ino != journal_ino {
         return Ok(Some(
-            "it was not written by a run in this directory on this machine (it may have come with the repository)".into(),
+            "it was not written by a run in this directory on this machine (it may have come with the repository)"
+                .into(),
         ));
     }
     if crate::git::tracks(project, state::JOURNAL) {

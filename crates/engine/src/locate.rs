@@ -136,7 +136,8 @@ fn locate_anywhere(absolute: &Path) -> Result<Location, LocateError> {
         Err(e) if e.raw_os_error() == Some(Errno::NOTDIR.raw_os_error()) && absolute.exists() => {
             Err(LocateError::NotADirectory { path: absolute.to_path_buf() })
         }
-        Err(e) if matches!(e.raw_os_error(), Some(c) if c == Errno::NOENT.raw_os_error() || c == Errno::NOTDIR.raw_os_error()) => {
+        Err(e) if matches!(e.raw_os_error(), Some(c) if c == Errno::NOENT.raw_os_error() || c == Errno::NOTDIR.raw_os_error()) =>
+        {
             let (Some(parent), Some(name)) = (absolute.parent(), new_name(absolute)) else {
                 return Err(LocateError::Missing { path: absolute.to_path_buf() });
             };
@@ -175,7 +176,8 @@ fn locate_beneath(root: &Root, rest: &Path, shown: &Path) -> Result<Location, Lo
     match root.dir.open_subdir(&rel, true) {
         Ok(dir) => return Ok(Location::Existing(dir)),
         Err(e) if !missing(&e) => {
-            if matches!(e, FsError::Io { ref source, .. } if source.raw_os_error() == Some(Errno::NOTDIR.raw_os_error())) {
+            if matches!(e, FsError::Io { ref source, .. } if source.raw_os_error() == Some(Errno::NOTDIR.raw_os_error()))
+            {
                 return Err(LocateError::NotADirectory { path: shown.to_path_buf() });
             }
             return Err(e.into());

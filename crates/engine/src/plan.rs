@@ -103,7 +103,8 @@ pub fn plan(
 ) -> Result<Plan> {
     let mut context = input.context.clone();
     let answers_path = crate::state::ANSWERS;
-    let mut planner = Planner { project, files: Vec::new(), disk: BTreeMap::new(), lang, force: options.force, answers: None };
+    let mut planner =
+        Planner { project, files: Vec::new(), disk: BTreeMap::new(), lang, force: options.force, answers: None };
     let answers = planner.disk(answers_path)?.as_deref().and_then(crate::provenance::Answers::parse);
     planner.answers = answers.as_ref().and_then(|a| a.skill(skill.id())).cloned();
     for step in &skill.spec.steps {

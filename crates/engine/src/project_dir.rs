@@ -344,7 +344,8 @@ impl ProjectDir {
         let at = current.as_ref().map_or(self.fd.as_fd(), |fd| fd.as_fd());
         let fd = rustix::fs::openat(at, last, flags | OFlags::NOFOLLOW, mode)?;
         // O_PATH | O_NOFOLLOW opens a link itself rather than failing: refuse it here too.
-        if flags.contains(OFlags::PATH) && rustix::fs::fstat(&fd).is_ok_and(|s| Kind::of(s.st_mode as _) == Kind::Symlink)
+        if flags.contains(OFlags::PATH)
+            && rustix::fs::fstat(&fd).is_ok_and(|s| Kind::of(s.st_mode as _) == Kind::Symlink)
         {
             return Err(Errno::LOOP);
         }
@@ -408,9 +409,7 @@ fn check_regular(rel: &RelPath, kind: Kind) -> Result<(), FsError> {
 
 fn read_bounded(file: std::fs::File, rel: &impl std::fmt::Display, limit: u64) -> Result<Vec<u8>, FsError> {
     let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|source| FsError::Io { path: rel.to_string(), source })?;
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|source| FsError::Io { path: rel.to_string(), source })?;
     if bytes.len() as u64 > limit {
         return Err(FsError::TooLarge { path: rel.to_string(), limit });
     }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::trigger::{Lang, SkillTriggers, TriggerIndex};
+use crate::trigger::{Lang, SkillTriggers, TriggerIndex, Words};
 
 const MANIFEST_SCHEMA: &str = include_str!("../../../schemas/manifest.schema.json");
 const SKILL_SCHEMA: &str = include_str!("../../../schemas/skill.schema.json");
@@ -50,6 +50,9 @@ pub struct ManifestEntry {
     pub title: Localized,
     pub description: Localized,
     pub triggers: Triggers,
+    /// What the skill is about, for matching by meaning (objects, intents, context, exclude).
+    #[serde(default, skip_serializing_if = "Words::is_empty")]
+    pub words: Words,
     pub input_schema: String,
     pub dir: String,
 }
@@ -270,7 +273,8 @@ pub struct Registry {
     skills: Vec<Skill>,
     /// Position of each skill in `skills`, by id.
     by_id: HashMap<String, usize>,
-    /// Every skill's trigger phrases, prepared on the first match (`list` or `run` never pay it).
+    /// Every skill's trigger phrases and words, prepared on the first match (`list` or `run` never
+    /// pay it).
     triggers: OnceLock<TriggerIndex>,
 }
 
@@ -331,6 +335,10 @@ impl Registry {
             if by_id.insert(entry.id.clone(), i).is_some() {
                 return Err(Error::registry("manifest.json", format!("skill id `{}` is listed twice", entry.id)));
             }
+            entry
+                .words
+                .check()
+                .map_err(|e| Error::registry("manifest.json", format!("skill `{}`: words: {e}", entry.id)))?;
         }
         let skills = par_map(manifest.skills, |entry| load_skill(entry, files, deferred, checks))
             .into_iter()
@@ -342,7 +350,8 @@ impl Registry {
         &self.skills
     }
 
-    /// The trigger index of all skills (Korean phrases, then English, per skill), built once.
+    /// The trigger index of all skills (Korean phrases, then English, and words, per skill), built
+    /// once.
     pub fn trigger_index(&self) -> &TriggerIndex {
         self.triggers.get_or_init(|| {
             let sets: Vec<SkillTriggers<'_>> = self
@@ -351,6 +360,7 @@ impl Registry {
                 .map(|s| SkillTriggers {
                     skill: s.id(),
                     phrases: s.entry.triggers.ko.iter().chain(&s.entry.triggers.en).map(String::as_str).collect(),
+                    words: &s.entry.words,
                 })
                 .collect();
             TriggerIndex::new(&sets)
