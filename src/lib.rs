@@ -13,6 +13,6 @@ pub mod mcp;
 pub mod skills;
 
 pub use skillrun_engine::{
-    Error, Lang, Registry, Report, Request, Result, Stage, Status, apply, chat, dburl, error, input, journal, merge,
-    pipeline, plan, provenance, registry, report, run, trigger,
+    Error, Lang, Registry, Report, Request, Result, Stage, Status, apply, chat, dburl, error, gitignore, input,
+    journal, merge, pipeline, plan, provenance, registry, report, run, secret, trigger,
 };

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::registry::{Registry, Skill};
 use crate::report::{Report, Status};
 use crate::trigger::Lang;
-use words::{evidence, is_cancel, passwords, preview, say, scrub, summary, yes_no};
+use words::{evidence, is_cancel, preview, say, scrub, summary, yes_no};
 
 /// How much the engine holds.
 #[derive(Debug, Clone, Copy)]
@@ -107,8 +107,6 @@ struct Conversation {
     pending: Pending,
     lang: Lang,
     touched: Instant,
-    /// Every secret seen in this conversation, scrubbed from each reply.
-    secrets: Vec<String>,
 }
 
 type Key = (String, String);
@@ -211,9 +209,7 @@ impl Engine {
             pending: Pending::Confirming,
             lang,
             touched: Instant::now(),
-            secrets: Vec::new(),
         };
-        conversation.secrets.extend(passwords(text));
         let problems = absorb(skill, &self.roots, &mut conversation, crate::chat::extract(skill, text));
         let turn = self.advance(skill, &mut conversation, &key.1, problems);
         if matches!(turn.step, Step::Asking | Step::Confirming) {
@@ -241,7 +237,6 @@ impl Engine {
                 "Cancelled; nothing was written.",
             );
         }
-        c.secrets.extend(passwords(text));
         let mut found = crate::chat::extract(skill, text);
         match c.pending.clone() {
             Pending::Confirming if found.is_empty() => match yes_no(text) {
@@ -368,7 +363,6 @@ fn absorb(skill: &Skill, roots: &[PathBuf], c: &mut Conversation, found: Map<Str
         });
         match checked {
             Ok(checked) => {
-                c.secrets.extend(checked.secrets);
                 c.input.insert(field.clone(), checked.value);
             }
             Err(errors) => {
@@ -389,7 +383,7 @@ fn turn(c: &Conversation, id: &str, step: Step, field: Option<String>, reply: St
         step,
         skill: Some(c.skill.clone()),
         field,
-        reply: scrub(reply, &c.secrets),
+        reply: scrub(reply),
         report,
     }
 }

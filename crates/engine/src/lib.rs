@@ -11,6 +11,7 @@ pub mod apply;
 pub mod chat;
 pub mod dburl;
 pub mod error;
+pub mod gitignore;
 pub mod input;
 pub mod journal;
 pub mod merge;
@@ -19,6 +20,7 @@ pub mod plan;
 pub mod provenance;
 pub mod registry;
 pub mod report;
+pub mod secret;
 pub mod trigger;
 
 pub use error::{Error, Result};

@@ -106,6 +106,7 @@ pub fn plan(skill: &Skill, input: &ValidInput, root: PathBuf, options: Options, 
         Planner { root: &root, files: Vec::new(), disk: BTreeMap::new(), lang, force: options.force, answers: None };
     let answers = planner.disk(answers_path)?.1.as_deref().and_then(crate::provenance::Answers::parse);
     planner.answers = answers.as_ref().and_then(|a| a.skill(skill.id())).cloned();
+    let mut secret_files = Vec::new();
     for step in &skill.spec.steps {
         match step {
             Step::Render { path, template, if_exists, vars, when } if applies(when, &context) => {
@@ -115,11 +116,14 @@ pub fn plan(skill: &Skill, input: &ValidInput, root: PathBuf, options: Options, 
                 planner.whole(path, text.into_bytes(), *if_exists, false)?;
             }
             Step::EnvFile { path, secret, set, when } if applies(when, &context) => {
+                // Only a file that holds secrets is rendered with them; any other sees them redacted.
+                let context = if *secret { input.secrets.reveal(&context) } else { context.clone() };
                 let mut values = BTreeMap::new();
                 for (key, value) in set {
                     values.insert(key.clone(), render_str(skill, value, path, &context)?);
                 }
                 planner.env_file(path, &values, *secret)?;
+                secret_files.extend(secret.then(|| path.clone()));
             }
             Step::Lines { path, lines, when } if applies(when, &context) => {
                 planner.merge(path, |current| crate::merge::lines(current, lines))?;
@@ -149,6 +153,10 @@ pub fn plan(skill: &Skill, input: &ValidInput, root: PathBuf, options: Options, 
             }
             _ => {}
         }
+    }
+    // Judged once every step is planned: a `.gitignore` line this run adds counts.
+    for path in secret_files {
+        planner.out_of_git(&path);
     }
     let mut commands = Vec::new();
     for command in &skill.spec.commands {
@@ -382,13 +390,6 @@ impl Planner<'_> {
             None => None,
         };
         let merged = crate::merge::env_file(text, values, self.force);
-        if secret && git_tracked(self.root, path) {
-            let reason = self.text(
-                &format!("is tracked by git, so the password would be committed; untrack it (`git rm --cached {path}`), then run again"),
-                &format!("git이 추적하는 파일이라 비밀번호가 커밋됩니다. 추적을 끊은 뒤(`git rm --cached {path}`) 다시 실행하세요"),
-            );
-            return self.record(path, merged.text.into_bytes(), FileAction::Conflict, secret, Some(reason));
-        }
         let (action, reason) = match (&current, &merged.conflicts[..]) {
             (_, [_, ..]) => {
                 let keys = merged.conflicts.join(", ");
@@ -411,26 +412,23 @@ impl Planner<'_> {
         self.record(path, merged.text.into_bytes(), action, secret, reason)
     }
 
+    /// A file holding secrets that git would commit (tracked, or not ignored once the plan's
+    /// `.gitignore`s are written) is a conflict, even with `--force`, with the reason.
+    fn out_of_git(&mut self, path: &str) {
+        let root = self.root;
+        let verdict = crate::gitignore::check(root, path, &mut |rel| self.current(rel).ok().flatten());
+        if let Some(reason) = verdict.conflict(path, self.lang)
+            && let Some(f) = self.files.iter_mut().find(|f| f.path == path)
+        {
+            f.action = FileAction::Conflict;
+            f.reason = Some(reason);
+            f.backup = false;
+        }
+    }
+
     fn text(&self, en: &str, ko: &str) -> String {
         if self.lang == Lang::Ko { ko.to_owned() } else { en.to_owned() }
     }
-}
-
-/// Whether git tracks `rel` in the repository holding `root` (false without git or a repository).
-/// git is only started when there can be a repository: a `.git` above the project, or `GIT_DIR`.
-fn git_tracked(root: &Path, rel: &str) -> bool {
-    let in_repository = std::env::var_os("GIT_DIR").is_some() || root.ancestors().any(|d| d.join(".git").exists());
-    root.is_dir()
-        && in_repository
-        && std::process::Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(["ls-files", "--error-unmatch", "--", rel])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
 }
 
 fn read_existing(disk: &Path, rel: &str) -> Result<Option<Vec<u8>>> {
