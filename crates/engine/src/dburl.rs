@@ -340,8 +340,8 @@ struct NetworkParts<'a> {
 
 /// Splits `user:password@host:port/database?query`, refusing what SQLAlchemy, RFC 3986 and libpq
 /// would split differently ([`crate::secret::userinfo_ends`]): a raw `@` in the user name or
-/// password, a raw `/ ? #` in the password; and a raw `@` later in the URL with a `:` before it
-/// (`host:5432/db?x=a@b`, `user/x:pw@host`), which reads as the end of a `user:password`.
+/// password, a raw `/ ? #` in the password; and a raw `@` later in the URL that could end a
+/// userinfo: any after a userinfo, or one with a `:` before it (`user/x:pw@host`).
 fn split_network(rest: &str) -> Result<NetworkParts<'_>, Problem> {
     let ends = crate::secret::userinfo_ends(rest);
     // The characters up to the last `@` any reader takes for the end of the userinfo.
@@ -351,11 +351,13 @@ fn split_network(rest: &str) -> Result<NetworkParts<'_>, Problem> {
     if ends.iter().any(|e| *e != ends[0]) {
         return Err(parting(ends.iter().flatten().copied().max().unwrap_or_default()));
     }
+    // Another raw `@` after a userinfo could end a longer one (`u:a@b/c?d@h`); without a
+    // userinfo, one with a `:` before it could end a `user:password` (`u/x:pw@h`, `h:1/d?a@b`).
     let after_userinfo = ends[0].map_or(0, |at| at + 1);
     if let Some(at) = rest[after_userinfo..].find('@').map(|i| after_userinfo + i)
-        && rest[after_userinfo..at].contains(':')
+        && (ends[0].is_some() || rest[..at].contains(':'))
     {
-        return Err(Problem::Ambiguous(vec!['@']));
+        return Err(parting(at));
     }
     let (user, password) = match ends[0] {
         None => (None, None),
@@ -507,13 +509,16 @@ mod tests {
                 assert!(!e.contains(&format!("{piece}@")) && !e.contains(&format!(":{piece}")), "{input}: {e}");
             }
         }
-        // Unambiguous: one `@`, or a later `@` no `user:password` could end at.
+        // Unambiguous: one `@`, or, without a userinfo, a later `@` no `user:password` could end at.
         assert_eq!(url("postgresql://h/db?application_name=a@b"), "postgresql+asyncpg://h/db?application_name=a@b");
-        assert_eq!(
-            url("postgresql://u:pw@h/db?application_name=a@b"),
-            "postgresql+asyncpg://u:pw@h/db?application_name=a@b"
-        );
         assert_eq!(url("postgresql://h/d@b"), "postgresql+asyncpg://h/d@b");
+        assert_eq!(
+            url("postgresql://u:pw@h/db?application_name=a%40b"),
+            "postgresql+asyncpg://u:pw@h/db?application_name=a%40b"
+        );
+        assert!(refused("postgresql://u:pw@h/db?application_name=a@b", Lang::En).contains("`@` -> `%40`"));
+        let e = refused("postgresql://u:a@b/c?d#e@db:5432/app", Lang::En);
+        assert!(e.contains("`@` -> `%40`, `/` -> `%2F`, `?` -> `%3F`, `#` -> `%23`"), "{e}");
     }
 
     #[test]

@@ -319,6 +319,7 @@ mod tests {
             ("postgresql://u:p#x@h/db x", "postgresql://u:***@h/db x"),
             ("postgresql://u:with space@h/db", "postgresql://u:***@h/db"),
             ("postgresql://u:pw@h/db?x=a@b", "postgresql://u:***@h/db?x=a@b"),
+            ("postgresql://h/db?x=a@b", "postgresql://h/db?x=a@b"),
             ("postgresql://u@h/db", "postgresql://u@h/db"),
             ("postgresql://u:@h/db", "postgresql://u:@h/db"),
             ("postgresql://[::1]:5432/db", "postgresql://[::1]:5432/db"),
