@@ -7,6 +7,7 @@ mod cli;
 mod conversation;
 mod e2e;
 mod faults;
+mod gitignore;
 mod http;
 mod mcp;
 mod safety;

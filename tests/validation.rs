@@ -75,7 +75,8 @@ fn a_url_read_two_ways_is_refused_with_the_fix() {
         ("postgresql://app:a@b/c?d#e@db:5432/app", &["`@` -> `%40`", "`/` -> `%2F`", "`?` -> `%3F`", "`#` -> `%23`"]),
         ("postgresql://db:5432/app?application_name=a@b", &["`@` -> `%40`"]),
     ] {
-        for (lang, words) in [("en", "can be read in more than one way"), ("ko", "두 가지 이상으로 읽을 수 있어")] {
+        for (lang, words) in [("en", "can be read in more than one way"), ("ko", "두 가지 이상으로 읽을 수 있어")]
+        {
             let input = serde_json::json!({"projectPath": "p", "databaseUrl": url}).to_string();
             let errs = errors(&input, lang);
             assert_eq!(errs[0].0, "/databaseUrl", "{url}");

@@ -398,3 +398,98 @@ fn read_bounded(path: &Path, follow: bool) -> Option<Vec<u8>> {
     file.take(MAX_BYTES).read_to_end(&mut out).ok()?;
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Our verdict against git's own (`git ls-files --others --exclude-standard`: what `git add`
+    /// would pick up) on pseudo-random rule sets spread over nested `.gitignore`s,
+    /// `info/exclude` and `core.excludesFile`.
+    #[test]
+    fn agrees_with_git_on_generated_rule_sets() {
+        if Command::new("git").arg("--version").output().is_err() {
+            return; // the integration tests require git under CI
+        }
+        const RULES: [&str; 24] = [
+            ".env",
+            "!.env",
+            "*.env",
+            ".env*",
+            "/.env",
+            "!/.env",
+            "sub/",
+            "!sub/",
+            "sub",
+            "**/.env",
+            "*",
+            "!*",
+            ".e?v",
+            "[.]env",
+            "sub/**",
+            "!sub/.env",
+            ".env/",
+            "\\!.env",
+            "#.env",
+            ".env  ",
+            "deep/",
+            "!deep/.env",
+            "sub/*/.env",
+            "!**/.env",
+        ];
+        let mut seed: u64 = 0x5eed;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let mut disagreements = Vec::new();
+        for case in 0..100 {
+            let dir = tempfile::tempdir().unwrap();
+            let top = dir.path().canonicalize().unwrap().join("repo");
+            std::fs::create_dir_all(top.join("sub/deep")).unwrap();
+            let git = |args: &[&str]| {
+                Command::new("git")
+                    .arg("-C")
+                    .arg(&top)
+                    .args(args)
+                    .env("HOME", dir.path())
+                    .env("XDG_CONFIG_HOME", dir.path())
+                    .env("GIT_CONFIG_NOSYSTEM", "1")
+                    .output()
+                    .unwrap()
+            };
+            assert!(git(&["init", "-q"]).status.success());
+            let mut files = vec![];
+            for place in [".gitignore", "sub/.gitignore", "sub/deep/.gitignore", ".git/info/exclude", "../excludes"] {
+                if next(3) == 0 {
+                    continue;
+                }
+                let lines: Vec<&str> = (0..1 + next(3)).map(|_| RULES[next(RULES.len())]).collect();
+                let text = lines.join("\n") + "\n";
+                std::fs::write(top.join(place), &text).unwrap();
+                files.push(format!("{place}: {text:?}"));
+            }
+            let excludes = dir.path().canonicalize().unwrap().join("excludes");
+            assert!(git(&["config", "core.excludesFile", excludes.to_str().unwrap()]).status.success());
+            let (project, rel) = [("", ".env"), ("", "sub/.env"), ("sub", ".env"), ("sub", "deep/.env")][next(4)];
+            let root = if project.is_empty() { top.clone() } else { top.join(project) };
+            std::fs::write(root.join(rel), "x\n").unwrap();
+            let from_top = if project.is_empty() { rel.to_owned() } else { format!("{project}/{rel}") };
+            let listed = git(&["ls-files", "--others", "--exclude-standard", "--", &from_top]);
+            let git_ignores = String::from_utf8_lossy(&listed.stdout).trim().is_empty();
+            let verdict = check(&root, rel, &mut |p| std::fs::read(root.join(p)).ok());
+            let ours = match &verdict {
+                Verdict::Ignored => true,
+                Verdict::NotIgnored { .. } => false,
+                other => panic!("case {case}: {other:?}"),
+            };
+            if ours != git_ignores {
+                disagreements.push(format!(
+                    "case {case}: {from_top}: git ignores: {git_ignores}, we: {verdict:?}\n  {}",
+                    files.join("\n  ")
+                ));
+            }
+        }
+        assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    }
+}
