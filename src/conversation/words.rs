@@ -61,10 +61,7 @@ pub(super) fn say(lang: Lang, ko: &str, en: &str) -> String {
 /// A reply with every URL password and secret value redacted ([`crate::secret::redact`]), by
 /// where it stands, not by what it equals: a password such as `app` leaves `app/core/config.py`.
 pub(super) fn scrub(text: String) -> String {
-    match crate::secret::redact(&text) {
-        std::borrow::Cow::Owned(redacted) => redacted,
-        std::borrow::Cow::Borrowed(_) => text,
-    }
+    crate::secret::redact_owned(text)
 }
 
 /// The language a message is written in, if it shows one: Hangul is Korean; an English word

@@ -49,9 +49,6 @@ impl Secrets {
     pub fn get(&self, field: &str) -> Option<&Secret> {
         self.0.get(field)
     }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// Validates `input` for `skill`. Errors are in `lang`.

@@ -97,7 +97,7 @@ pub fn hash(bytes: &[u8]) -> String {
 /// other field.
 fn scrub(value: Value) -> Value {
     match value {
-        Value::String(s) => Value::String(crate::secret::redact(&s).into_owned()),
+        Value::String(s) => Value::String(crate::secret::redact_owned(s)),
         Value::Array(items) => Value::Array(items.into_iter().map(scrub).collect()),
         Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, scrub(v))).collect()),
         other => other,

@@ -109,11 +109,7 @@ impl Report {
     /// Redacts every string of the report: a diff of a user's file, a path or a message holds
     /// no URL password or secret value where one could stand.
     pub(crate) fn scrub(mut self) -> Self {
-        let scrub = |text: &mut String| {
-            if let std::borrow::Cow::Owned(redacted) = crate::secret::redact(text) {
-                *text = redacted;
-            }
-        };
+        let scrub = |text: &mut String| *text = crate::secret::redact_owned(std::mem::take(text));
         scrub(&mut self.message);
         self.project.iter_mut().for_each(scrub);
         self.notes.iter_mut().chain(&mut self.commands).for_each(scrub);

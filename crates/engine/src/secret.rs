@@ -97,6 +97,14 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     if out == text { Cow::Borrowed(text) } else { Cow::Owned(out) }
 }
 
+/// [`redact`] for an owned string: the same string when there was nothing to redact.
+pub fn redact_owned(text: String) -> String {
+    match redact(&text) {
+        Cow::Owned(redacted) => redacted,
+        Cow::Borrowed(_) => text,
+    }
+}
+
 /// Where the userinfo of a URL ends, as the readers that matter read `rest` (the URL after
 /// `scheme://`): SQLAlchemy's `make_url` (the user name runs to the first `:` or `/`; after a
 /// `:` the password runs to the first `@`, `/ ? #` included), RFC 3986 and WHATWG (the authority
