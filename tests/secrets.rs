@@ -440,3 +440,14 @@ fn secret_query_parameters_stay_secret_in_every_mode() {
         check_project(&t.project(), url);
     }
 }
+
+/// Every log line goes through the redactor: a conversation id that holds a URL with a password
+/// (the caller's own text, logged at debug) reaches the log redacted.
+#[test]
+fn log_lines_are_redacted_whatever_they_carry() {
+    let t = Test::new().env("RUST_LOG", "debug");
+    let line = serde_json::json!({"conversation": "postgresql://u:Log-s3cret-pw@h/db?token=Log-t0ken", "text": "DB 설정 해줘"});
+    let ran = t.run_with(&["chat", "--json"], &format!("{line}\n")).code(0);
+    assert!(ran.stderr.contains("postgresql://u:***@h/db?token=***"), "{}", ran.stderr);
+    assert!(!ran.stderr.contains("Log-s3cret-pw") && !ran.stderr.contains("Log-t0ken"), "{}", ran.stderr);
+}

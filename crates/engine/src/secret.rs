@@ -241,7 +241,15 @@ impl<W: std::io::Write> std::io::Write for Redacting<W> {
         if !self.pending.is_empty() {
             let text = String::from_utf8_lossy(&self.pending).into_owned();
             self.pending.clear();
-            self.inner.write_all(redact(&text).as_bytes())?;
+            // Terminal colours can split a `name=value` field; a line that needs redacting
+            // without them is written without them.
+            static ANSI: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\x1b\[[0-9;]*m").expect("valid regex"));
+            let plain = ANSI.replace_all(&text, "");
+            let out = match redact(&plain) {
+                Cow::Owned(redacted) => redacted,
+                Cow::Borrowed(_) => text,
+            };
+            self.inner.write_all(out.as_bytes())?;
         }
         self.inner.flush()
     }
@@ -369,5 +377,15 @@ mod tests {
             std::io::Write::write_all(&mut w, b"ter2@h/db\n").unwrap();
         }
         assert_eq!(String::from_utf8(sink).unwrap(), "url=postgresql://u:***@h/db\n");
+        let mut sink = Vec::new();
+        std::io::Write::write_all(
+            &mut Redacting::new(&mut sink),
+            b"INFO x: event \x1b[3mtoken\x1b[0m\x1b[2m=\x1b[0mabc \x1b[1mok\x1b[0m\n",
+        )
+        .unwrap();
+        assert_eq!(String::from_utf8(sink).unwrap(), "INFO x: event token=*** ok\n");
+        let mut sink = Vec::new();
+        std::io::Write::write_all(&mut Redacting::new(&mut sink), b"\x1b[1mplain\x1b[0m\n").unwrap();
+        assert_eq!(String::from_utf8(sink).unwrap(), "\x1b[1mplain\x1b[0m\n");
     }
 }
