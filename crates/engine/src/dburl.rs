@@ -188,6 +188,15 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
             return Err(escaped_name("path"));
         }
         let url = format!("{}://{rest}", dialect.async_scheme);
+        // A file database has no password; text that reads as one (`?x=1:pw@h`, `?password=`)
+        // is refused rather than copied into `.env.example`.
+        if crate::secret::redact(&url) != url {
+            return Err(url_err(
+                "holds what reads as a password or a secret value, which a file database does not use; remove it"
+                    .to_string(),
+                "비밀번호나 비밀 값으로 읽히는 부분이 있습니다. 파일 데이터베이스는 쓰지 않으니 지우세요".to_string(),
+            ));
+        }
         return Ok(Derived {
             db_type: kind.clone(),
             driver: dialect.driver.clone(),
@@ -528,6 +537,14 @@ mod tests {
             assert!(e.contains("SQLAlchemy 2.0 keeps as written and 2.1 decodes"), "{input}: {e}");
         }
         assert_eq!(url("sqlite:///./100%.db"), "sqlite+aiosqlite:///./100%.db");
+    }
+
+    #[test]
+    fn a_file_database_url_holds_no_secret() {
+        for input in ["sqlite://?x=1:pw@h", "sqlite:///./app.db?password=x"] {
+            assert!(refused(input, Lang::En).contains("a file database does not use"), "{input}");
+        }
+        assert_eq!(url("sqlite:///./a:b@c.db"), "sqlite+aiosqlite:///./a:b@c.db");
     }
 
     #[test]
