@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use skillrun::Lang;
 use skillrun::dburl::{Derived, Spec, derive};
-use skillrun::registry::{Derive, Registry};
+use skillrun::registry::Derive;
 use skillrun_fuzz::{assert_no_secret, passwords, rfc3986_userinfo, sqlalchemy};
 
 fn spec() -> &'static Spec {
