@@ -68,10 +68,10 @@ pub fn is_secret_name(name: &str) -> bool {
 /// `text` with every secret it holds by structure replaced by [`REDACTED`]:
 /// - in each URL (`scheme://...`), the password of the userinfo — from the first `:` to the `@`
 ///   that ends it, read both as SQLAlchemy does (the first `@` after the `:`, even past `/ ? #`)
-///   and as RFC 3986 does (the last `@` before `/ ? #`), whichever is later; the userinfo may run
-///   to the end of the line (a raw space in a password), or to the closing quote when the URL
-///   opens after one — and the value of each query parameter whose (percent-decoded) name
-///   [`is_secret_name`];
+///   and as RFC 3986 does (the last `@` before `/ ? #`), whichever is later; SQLAlchemy's may
+///   run past a space or a quote up to the end of the line (a raw space in a password) — and,
+///   up to a space, the closing quote (when the URL opens after one) or the end of the line, the
+///   value of each query parameter whose (percent-decoded) name [`is_secret_name`];
 /// - outside URLs, the value of each `NAME=value`, `NAME: value` or `"name": value` whose name
 ///   [`is_secret_name`]: a quoted value to its closing quote; an unquoted one to the end of the
 ///   line when the name starts the line (a dotenv or YAML line, also in a diff), else to the next
