@@ -153,11 +153,12 @@ def cold(binary: Path, template: Path, work: Path, runs: int, nosync: Path | Non
 class Server:
     """A stdio MCP server driven with raw JSON-RPC lines, one request at a time."""
 
-    def __init__(self, name: str, argv: list[str]):
+    def __init__(self, name: str, argv: list[str], cwd: Path | None = None):
         self.name = name
         self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "RUST_LOG": "warn"}
-        )
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd,
+            env={**os.environ, "RUST_LOG": "warn"},
+        )  # fmt: skip
         self.next_id = 0
         self.latencies: list[float] = []
         self.request("initialize", {
@@ -217,7 +218,8 @@ def warm(binary: Path, work: Path, calls: int) -> dict[str, Any]:
     project = fresh_dir(work, "mcp-project", 0)
     arguments = {"projectPath": str(project), "databaseUrl": "sqlite:///./app.db", "dryRun": True}
     servers = [
-        Server("skillrun serve", [str(binary), "serve"]),
+        # Started in the workspace, as an assistant starts it: the only place it may write.
+        Server("skillrun serve", [str(binary), "serve"], cwd=project.parent),
         Server("Python MCP SDK + Jinja2", [sys.executable, str(ROOT / "benches/peers/mcp_server.py")]),
     ]
     first = [files_of(s.call(arguments)) for s in servers]

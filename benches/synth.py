@@ -48,7 +48,7 @@ def synthetic(root: Path, i: int) -> dict:
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
                 "type": "object",
                 "properties": {
-                    "projectPath": {"type": "string", "minLength": 1, "x-extract": "path"},
+                    "projectPath": {"type": "string", "minLength": 1, "x-extract": "path", "x-project-dir": True},
                     "name": {
                         "type": "string",
                         "minLength": 1,

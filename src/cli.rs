@@ -89,6 +89,9 @@ enum Command {
         /// Language of messages: ko or en (default: SKILLRUN_LANG, then LANG, then en).
         #[arg(long)]
         lang: Option<String>,
+        /// Refuse the run unless the project lies under DIR (repeatable), as the servers do.
+        #[arg(long = "root", value_name = "DIR")]
+        roots: Vec<PathBuf>,
     },
     /// Serve the skills as MCP tools (JSON-RPC 2.0 over stdio), or with --http, the chat and MCP
     /// endpoints over HTTP (needs SKILLRUN_TOKEN and at least one --root).
@@ -97,6 +100,7 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         http: Option<std::net::SocketAddr>,
         /// A directory projects may be written under (repeatable); runs anywhere else are refused.
+        /// Without it, `serve` (stdio) allows only its working directory; `--root /` allows all.
         #[arg(long = "root", value_name = "DIR")]
         roots: Vec<PathBuf>,
         /// Conversations held at once (HTTP); more get 429.
@@ -128,6 +132,9 @@ pub fn main() -> ExitCode {
             EXIT_FAILURE
         }
     };
+    // A server whose client went away may still have a run writing on a worker thread: it
+    // finishes (commits or rolls back) before the process ends.
+    crate::shutdown::stop_and_wait();
     ExitCode::from(code)
 }
 
@@ -215,7 +222,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             print(registry.get(&skill)?.skill_md.trim_end());
             Ok(EXIT_OK)
         }
-        Command::Run { skill, input, set, dry_run, force, skip_existing, json, lang } => {
+        Command::Run { skill, input, set, dry_run, force, skip_existing, json, lang, roots } => {
             let lang = lang.as_deref().and_then(Lang::parse).or_else(env_lang);
             let reads_stdin = input.as_deref() == Some("-");
             let mut input = match read_input(input.as_deref(), &set) {
@@ -233,8 +240,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             {
                 ask_missing(skill, object, lang.unwrap_or(Lang::En))?;
             }
-            let request =
-                crate::Request { dry_run, force, skip_existing, lang, ..crate::Request::new(skill.clone(), input) };
+            let roots = if roots.is_empty() { Default::default() } else { crate::http::open_roots(&roots)? };
+            let request = crate::Request {
+                dry_run,
+                force,
+                skip_existing,
+                lang,
+                roots,
+                ..crate::Request::new(skill.clone(), input)
+            };
             match crate::run(&registry, &request, &mut |_| true) {
                 Ok(report) => {
                     if json {
@@ -263,7 +277,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
         }
         Command::Serve { http: None, roots, .. } => {
-            crate::mcp::serve(registry, crate::http::canonical_roots(&roots)?)?;
+            // Without --root, only the directory the server was started in (an assistant starts
+            // it in the user's project or workspace): a tool call cannot write anywhere else.
+            let roots = if roots.is_empty() { vec![std::env::current_dir()?] } else { roots };
+            crate::mcp::serve(registry, crate::http::open_roots(&roots)?)?;
             Ok(EXIT_OK)
         }
         Command::Serve { http: Some(addr), roots, max_conversations } => {
@@ -272,13 +289,18 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Recover { project } => {
-            let root = project.canonicalize().map_err(|e| anyhow::anyhow!("{}: {e}", project.display()))?;
-            let _lock = crate::apply::lock_project(&root)?;
-            match crate::journal::recover(&root)? {
+            let location = crate::locate::Roots::anywhere().locate(&project.to_string_lossy())?;
+            anyhow::ensure!(location.dir().is_some(), "{}: no such directory", project.display());
+            let (dir, _lock) = crate::locate::lock(location)?;
+            match crate::journal::recover(&dir)? {
                 Some(crate::journal::Recovered::RolledBack { files }) => {
                     print(&format!("rolled back an interrupted run: {files} files put back as they were"))
                 }
                 Some(crate::journal::Recovered::CleanedUp) => print("removed the journal of a run that had finished"),
+                Some(crate::journal::Recovered::Suspicious { reason }) => {
+                    eprintln!("skillrun: {}", crate::Error::SuspiciousJournal { reason });
+                    return Ok(EXIT_FAILURE);
+                }
                 None => print("nothing to recover"),
             }
             Ok(EXIT_OK)

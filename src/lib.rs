@@ -10,9 +10,7 @@ pub mod cli;
 pub mod conversation;
 pub mod http;
 pub mod mcp;
+pub mod signals;
 pub mod skills;
 
-pub use skillrun_engine::{
-    Error, Lang, Registry, Report, Request, Result, Stage, Status, apply, chat, dburl, error, gitignore, input,
-    journal, merge, pipeline, plan, provenance, registry, report, run, secret, trigger,
-};
+pub use skillrun_engine::*;

@@ -7,5 +7,6 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
+    skillrun::signals::install();
     skillrun::cli::main()
 }

@@ -36,14 +36,24 @@ impl Server {
         Self::start_args(&[], env)
     }
 
-    /// `skillrun serve ARGS` with `env`.
+    /// `skillrun serve ARGS` with `env`; without a `--root` in ARGS, projects may lie anywhere in
+    /// the temporary directory (where the tests make them).
     pub fn start_args(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        if !args.contains(&"--root") {
+            all.extend(["--root".to_owned(), std::env::temp_dir().display().to_string()]);
+        }
+        Self::start_in(None, &all, env)
+    }
+
+    /// `skillrun serve ARGS` (exactly those) with `env`, started in `cwd` when given.
+    pub fn start_in(cwd: Option<&std::path::Path>, args: &[String], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(BIN);
-        cmd.arg("serve")
-            .args(args)
-            .env_remove("RUST_LOG")
-            .env_remove("SKILLRUN_SKILLS_DIR")
-            .env_remove("SKILLRUN_LANG");
+        cmd.arg("serve").args(args);
+        if let Some(cwd) = cwd {
+            cmd.current_dir(cwd);
+        }
+        cmd.env_remove("RUST_LOG").env_remove("SKILLRUN_SKILLS_DIR").env_remove("SKILLRUN_LANG");
         cmd.envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn skillrun serve");
         let stdout = child.stdout.take().unwrap();
@@ -57,6 +67,21 @@ impl Server {
             }
         });
         Server { stdin: child.stdin.take(), child, lines, next_id: 1000, notifications: Vec::new() }
+    }
+
+    /// The server's process id (to signal it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Closes the server's stdin, as a client that goes away does.
+    pub fn close_stdin(&mut self) {
+        drop(self.stdin.take());
+    }
+
+    /// Waits for the server to end.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("wait for the server")
     }
 
     /// Writes raw bytes (one or more lines) to the server's stdin.

@@ -22,7 +22,7 @@ pub(crate) fn greeting_skill(root: &std::path::Path) {
         root,
         "schemas/greeting.json",
         r#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
-        "properties": {"projectPath": {"type": "string"}, "name": {"type": "string", "minLength": 1, "x-hint": {"en": "say who to greet", "ko": "누구에게 인사할지 쓰세요"}}},
+        "properties": {"projectPath": {"type": "string", "x-project-dir": true}, "name": {"type": "string", "minLength": 1, "x-hint": {"en": "say who to greet", "ko": "누구에게 인사할지 쓰세요"}}},
         "required": ["projectPath", "name"], "additionalProperties": false}"#,
     );
     write(

@@ -9,13 +9,13 @@
 mod words;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::locate::Roots;
 use crate::registry::{Registry, Skill};
 use crate::report::{Report, Status};
 use crate::trigger::Lang;
@@ -114,18 +114,18 @@ type Key = (String, String);
 /// The conversation engine, shared by every transport.
 pub struct Engine {
     registry: Arc<Registry>,
-    roots: Vec<PathBuf>,
+    roots: Arc<Roots>,
     limits: Limits,
     conversations: Mutex<HashMap<Key, Arc<Mutex<Conversation>>>>,
 }
 
 impl Engine {
     pub fn new(registry: Arc<Registry>, limits: Limits) -> Self {
-        Engine { registry, roots: Vec::new(), limits, conversations: Mutex::new(HashMap::new()) }
+        Engine { registry, roots: Arc::default(), limits, conversations: Mutex::new(HashMap::new()) }
     }
 
-    /// Projects must lie under one of `roots` (canonical directories).
-    pub fn with_roots(mut self, roots: Vec<PathBuf>) -> Self {
+    /// Projects must lie under one of `roots`.
+    pub fn with_roots(mut self, roots: Arc<Roots>) -> Self {
         self.roots = roots;
         self
     }
@@ -346,7 +346,7 @@ impl Engine {
 
 /// Checks each found value against the schema with what is known so far; keeps the good ones and
 /// returns (field, reason) for the others.
-fn absorb(skill: &Skill, roots: &[PathBuf], c: &mut Conversation, found: Map<String, Value>) -> Vec<(String, String)> {
+fn absorb(skill: &Skill, roots: &Roots, c: &mut Conversation, found: Map<String, Value>) -> Vec<(String, String)> {
     let mut candidate = c.input.clone();
     candidate.extend(found.clone());
     let mut problems = Vec::new();
@@ -356,8 +356,11 @@ fn absorb(skill: &Skill, roots: &[PathBuf], c: &mut Conversation, found: Map<Str
     for field in fields {
         let checked = crate::input::check_field(skill, &candidate, field, c.lang).and_then(|checked| {
             // A project outside the allowed directories is refused as soon as it is named.
-            match checked.value.as_str().filter(|_| field == "projectPath") {
-                Some(path) => crate::pipeline::check_root(path, roots, c.lang).map(|()| checked).map_err(|e| vec![e]),
+            let project = skill.project_field();
+            match checked.value.as_str().filter(|_| field == project) {
+                Some(path) => {
+                    crate::pipeline::check_root(path, project, roots, c.lang).map(|()| checked).map_err(|e| vec![e])
+                }
                 None => Ok(checked),
             }
         });

@@ -98,7 +98,7 @@ async fn run(registry: Registry, config: Config) -> anyhow::Result<()> {
     if config.roots.is_empty() {
         anyhow::bail!("give at least one --root DIR: the only directories the server may write projects under");
     }
-    let roots = canonical_roots(&config.roots)?;
+    let roots = open_roots(&config.roots)?;
     let registry = Arc::new(registry);
     let ct = CancellationToken::new();
     let mcp_server = crate::mcp::SkillServer::new(registry.clone(), CancellationToken::new(), roots.clone());
@@ -135,8 +135,7 @@ async fn run(registry: Registry, config: Config) -> anyhow::Result<()> {
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let bound = listener.local_addr()?;
-    let shown: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
-    eprintln!("skillrun: listening on http://{bound} (roots: {})", shown.join(", "));
+    eprintln!("skillrun: listening on http://{bound} (roots: {})", roots.describe());
     tracing::info!(%bound, "serving HTTP");
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -185,18 +184,17 @@ impl SessionGuard {
     }
 }
 
-/// Each root as an existing directory with symbolic links resolved.
-pub fn canonical_roots(roots: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    roots
-        .iter()
-        .map(|root| {
-            let canonical = root
-                .canonicalize()
-                .map_err(|e| anyhow::anyhow!("--root {}: {e}; give an existing directory", root.display()))?;
-            anyhow::ensure!(canonical.is_dir(), "--root {}: not a directory", root.display());
-            Ok(canonical)
-        })
-        .collect()
+/// Opens each root once (an existing directory; symbolic links in the path given are followed):
+/// the handles every project of the server is opened beneath.
+pub fn open_roots(roots: &[PathBuf]) -> anyhow::Result<Arc<crate::locate::Roots>> {
+    for root in roots {
+        let canonical = root
+            .canonicalize()
+            .map_err(|e| anyhow::anyhow!("--root {}: {e}; give an existing directory", root.display()))?;
+        anyhow::ensure!(canonical.is_dir(), "--root {}: not a directory", root.display());
+    }
+    let opened = crate::locate::Roots::open(roots).map_err(|e| anyhow::anyhow!("--root: {e}"))?;
+    Ok(Arc::new(opened))
 }
 
 /// Lets a request through only with `Authorization: Bearer <one of the tokens>` (compared in

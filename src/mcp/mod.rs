@@ -28,7 +28,7 @@ use crate::registry::Registry;
 
 /// Serves the registry's skills as MCP tools on stdin/stdout until stdin closes.
 /// `roots`, when not empty, are the only directories a run may write under.
-pub fn serve(registry: Registry, roots: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
+pub fn serve(registry: Registry, roots: std::sync::Arc<crate::locate::Roots>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("skillrun-mcp").build()?;
     let result = runtime.block_on(serve_stdio(registry, roots));
     // A blocking stdin read (when stdin is not a pipe) cannot be cancelled: don't wait for it.
@@ -36,7 +36,7 @@ pub fn serve(registry: Registry, roots: Vec<std::path::PathBuf>) -> anyhow::Resu
     result
 }
 
-async fn serve_stdio(registry: Registry, roots: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
+async fn serve_stdio(registry: Registry, roots: std::sync::Arc<crate::locate::Roots>) -> anyhow::Result<()> {
     let (stdin, stdout) = rmcp::transport::stdio_pipes();
     let (input_closed, output_closed) = (CancellationToken::new(), CancellationToken::new());
     let (transport, writer) = transport::spawn(stdin, stdout, input_closed.clone(), output_closed.clone());

@@ -70,12 +70,12 @@ struct Inner {
     /// Cancelled when stdin ends: rmcp then only drains responses, so progress cannot be sent.
     input_closed: CancellationToken,
     /// Projects must lie under one of these (canonical) directories; empty: anywhere.
-    roots: Vec<std::path::PathBuf>,
+    roots: Arc<crate::locate::Roots>,
 }
 
 impl SkillServer {
     /// A server for `registry`; `roots`, when not empty, are the only directories a run may write under.
-    pub fn new(registry: Arc<Registry>, input_closed: CancellationToken, roots: Vec<std::path::PathBuf>) -> Self {
+    pub fn new(registry: Arc<Registry>, input_closed: CancellationToken, roots: Arc<crate::locate::Roots>) -> Self {
         let parallel = std::thread::available_parallelism().map_or(4, |n| n.get()).max(2);
         SkillServer(Arc::new(Inner {
             catalog: Catalog::new(&registry),

@@ -32,7 +32,9 @@ async def main(target: str, mode: str, project: str, outside: str | None = None)
         headers = {"Authorization": f"Bearer {os.environ['SKILLRUN_TOKEN']}"}
         server: Any = streamable_http_client(target, http_client=create_mcp_http_client(headers=headers))
     else:
-        server = StdioServerParameters(command=target, args=["serve"], env={"RUST_LOG": "warn"})
+        # As an assistant does: the server starts in the workspace, the only place it may write.
+        workspace = os.path.dirname(os.path.abspath(project))
+        server = StdioServerParameters(command=target, args=["serve"], env={"RUST_LOG": "warn"}, cwd=workspace)
     progress: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(done: float, total: float | None, message: str | None) -> None:

@@ -18,16 +18,22 @@ pub enum Error {
     UnsafePath { path: String, reason: String },
     #[error("another run is writing to {}; nothing was written, try again when it has finished", path.display())]
     Busy { path: PathBuf },
-    #[error("{} is a file, not a directory: projectPath must name the project's directory", path.display())]
-    NotADirectory { path: PathBuf },
-    #[error("neither {} nor its parent directory exists: projectPath must name a directory, or a new one in an existing directory", path.display())]
-    ProjectMissing { path: PathBuf },
-    #[error("{} is not writable: projectPath must be a directory this user can write", path.display())]
-    NotWritable { path: PathBuf },
+    #[error(transparent)]
+    Fs(#[from] crate::project_dir::FsError),
+    #[error(transparent)]
+    Locate(#[from] crate::locate::LocateError),
     #[error("{source}; nothing was changed, the project is as it was")]
     RolledBack { source: Box<Error> },
     #[error("the run was cancelled before anything was written")]
     Cancelled,
+    #[error("the process is stopping, so the run did not start writing; nothing was written")]
+    Stopping,
+    #[error(
+        "{}/ holds a journal that skillrun will not act on: {reason}. Nothing was changed. If it is not from an interrupted run of yours, look at it and remove it (rm -r {}), then run again",
+        crate::state::JOURNAL,
+        crate::state::JOURNAL
+    )]
+    SuspiciousJournal { reason: String },
 }
 
 impl Error {

@@ -8,8 +8,8 @@
 //! plan's content when it writes them), so a `.gitignore` line the same run adds counts.
 //!
 //! git itself is asked only what cannot be read from files: whether it tracks the file, and its
-//! configuration (`core.excludesFile`, `core.ignoreCase`). Every git process goes through
-//! [`git`], which keeps a repository from choosing what runs (see there).
+//! configuration (`core.excludesFile`, `core.ignoreCase`), through [`crate::git::hardened`],
+//! which keeps a repository from choosing what runs.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -303,50 +303,22 @@ enum GitError {
     Failed(String),
 }
 
-/// A git command for the repository `git_dir` with work tree `top`, safe to run in a repository
-/// from a stranger: its configuration cannot make it run anything. The repository is named
-/// explicitly (no discovery: an embedded bare repository is never picked up, and
-/// `safe.bareRepository=explicit` says so again); `core.fsmonitor=false` (a command line or
-/// hook path in `.git/config` that git runs whenever it reads the index, `ls-files` included);
-/// `core.hooksPath=/dev/null` (no hook); `--no-pager` and `core.pager=cat`; no prompt
-/// (`GIT_TERMINAL_PROMPT=0`, no `GIT_ASKPASS`/`SSH_ASKPASS`); `GIT_OPTIONAL_LOCKS=0` (reading
-/// never writes the index); `protocol.allow=never` (nothing fetched); no external diff, no
-/// textconv cache, and `core.untrackedCache=false`. The commands used (`config`, `ls-files`)
-/// run no filter, diff driver, editor or credential helper, which the flags would not cover.
-pub fn git(git_dir: &Path, top: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    cmd.arg("--no-pager").arg("--git-dir").arg(git_dir).arg("--work-tree").arg(top);
-    for setting in [
-        "core.fsmonitor=false",
-        "core.hooksPath=/dev/null",
-        "core.pager=cat",
-        "core.untrackedCache=false",
-        "safe.bareRepository=explicit",
-        "protocol.allow=never",
-        "diff.external=",
-    ] {
-        cmd.arg("-c").arg(setting);
-    }
-    for var in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_EXTERNAL_DIFF",
-        "GIT_ASKPASS",
-        "SSH_ASKPASS",
-        "GIT_PAGER",
-        "PAGER",
-    ] {
+/// A [`crate::git::hardened`] git command for the repository `git_dir` with work tree `top`,
+/// named explicitly (git discovers nothing, so a repository planted inside the project is never
+/// picked up), whatever `GIT_DIR`, `GIT_WORK_TREE` or `GIT_INDEX_FILE` say.
+fn git(git_dir: &Path, top: &Path) -> Command {
+    let mut cmd = crate::git::hardened();
+    cmd.arg("--git-dir").arg(git_dir).arg("--work-tree").arg(top).current_dir(top);
+    for var in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"] {
         cmd.env_remove(var);
     }
-    cmd.env("GIT_TERMINAL_PROMPT", "0").env("GIT_OPTIONAL_LOCKS", "0").current_dir(top);
     cmd
 }
 
 /// Runs `cmd` with no input, keeping at most [`MAX_BYTES`] of its output, killing it after
 /// `timeout`: its exit code and output.
 fn run_bounded(mut cmd: Command, timeout: Duration) -> Result<(i32, Vec<u8>), GitError> {
-    let mut child = match cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn() {
+    let mut child = match cmd.stdout(Stdio::piped()).spawn() {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(GitError::Missing),
         Err(e) => return Err(GitError::Failed(format!("cannot run git: {e}"))),

@@ -1,164 +1,218 @@
 //! The write-ahead journal that makes [`crate::apply`] all-or-nothing even when the process is
-//! killed part-way. Before the first file of a project is touched, `.skillrun/journal/` receives a
-//! hard link to every file about to be replaced (a copy where links are not possible; a link costs
-//! no space, so a disk or file-size limit cannot stop it) and `journal.json`: the targets, their
-//! temporary files and the directories about to be made. Removing `journal.json` is the commit. A journal found by
-//! a later run ([`recover`], which every writing run calls first) means a run died before its
-//! commit: its changes are undone and the project is as it was before that run.
-
-use std::path::{Component, Path, PathBuf};
+//! killed part-way, and [`recover`], which undoes a run that died before its commit.
+//!
+//! `.skillrun/journal/` holds a hard link to every file about to be replaced (`old-N`; a copy
+//! where a link cannot be made) and `journal.json`: the targets, those links, the directories
+//! about to be made, and the inode numbers that tie the record to this directory on this
+//! machine. It is written twice: before anything in the project changes (targets, links,
+//! directories), and once every new file is staged (the inode of each staged file). Only then are
+//! the staged files renamed into place; removing `journal.json` is the commit.
+//!
+//! Everything under `.skillrun/` may have come with the repository, so a journal is acted on
+//! only when it is genuine, and even then only through the project's handle
+//! ([`crate::project_dir`]), never outside the project:
+//! - it records the inode of the project directory and of the journal directory as they were
+//!   when the run began (a cloned, unpacked or copied journal cannot know them);
+//! - git does not track it;
+//! - a file is put back only when the target holds exactly the file that run staged (same inode),
+//!   and only from an old copy whose inode the record names; a file the run created is removed
+//!   only under the same condition; a staged temporary file is always `.<name>.skillrun-tmp`
+//!   beside its target ([`crate::state::temp_name`]), never a name the record chooses.
+//!
+//! A journal that fails these checks is reported ([`Recovered::Suspicious`]) and left alone.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::paths::RelPath;
+use crate::project_dir::{Dir, Kind, ProjectDir};
+use crate::state;
 
-/// The journal's directory, relative to the project.
-pub const DIR: &str = ".skillrun/journal";
-const FILE: &str = "journal.json";
+const RECORD: &str = "journal.json";
+const RECORD_TEMP: &str = "journal.json.tmp";
+const VERSION: u32 = 2;
 
-/// One file the run writes.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub target: PathBuf,
-    pub temp: PathBuf,
-}
-
-impl Entry {
-    pub fn new(target: &Path) -> Self {
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let temp = target.with_file_name(format!(".{name}.skillrun-tmp"));
-        Entry { target: target.to_path_buf(), temp }
-    }
-}
-
-/// What `journal.json` holds: paths relative to the project.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// What `journal.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Record {
     version: u32,
+    /// Inode of the project directory when the run began.
+    project_ino: u64,
+    /// Inode of the journal directory the run made.
+    journal_ino: u64,
     files: Vec<RecordFile>,
+    /// Directories the run makes, parents first.
     dirs: Vec<String>,
+    /// Whether the run made `.skillrun` itself.
     made_state_dir: bool,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RecordFile {
     path: String,
-    temp: String,
-    /// The copy of the old content under the journal directory, when the file existed.
-    old: Option<String>,
+    /// The old content, kept in the journal directory, when the file existed.
+    old: Option<OldCopy>,
+    /// The inode of the staged file, once staged (then the rename may have happened).
+    staged_ino: Option<u64>,
 }
 
-/// A journal on disk for the run in progress.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OldCopy {
+    /// `old-N` in the journal directory.
+    name: String,
+    ino: u64,
+}
+
+/// A journal on disk for the apply in progress.
 #[derive(Debug)]
 pub struct Journal {
-    pub root: PathBuf,
-    dir: PathBuf,
-    pub entries: Vec<Entry>,
-    /// Directories the run makes, parents first.
-    pub dirs: Vec<PathBuf>,
-    made_state_dir: bool,
+    dir: Dir,
+    record: Record,
 }
 
 impl Journal {
-    /// Makes the journal directory (and `.skillrun`), so that the caller can see which
-    /// directories the run itself will have to make.
-    pub fn open(root: &Path) -> Result<(PathBuf, bool)> {
-        let dir = crate::plan::safe_path(root, DIR)?;
-        let state = dir.parent().expect("the journal has a parent").to_path_buf();
-        let made_state_dir = !state.exists();
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        Ok((dir, made_state_dir))
-    }
-
-    /// Links (or copies) the old files, then writes `journal.json`; both reach the disk with the
-    /// staged files, in the flush before the first rename. From here on a crash is rolled back by
-    /// [`recover`].
-    pub fn write(
-        root: &Path,
-        (dir, made_state_dir): (PathBuf, bool),
-        entries: Vec<Entry>,
-        dirs: Vec<PathBuf>,
-        old: &[Option<Vec<u8>>],
-    ) -> Result<Self> {
-        let journal = Journal { root: root.to_path_buf(), dir, entries, dirs, made_state_dir };
-        let result = (|| {
-            let mut files = Vec::new();
-            for (i, (entry, old)) in journal.entries.iter().zip(old).enumerate() {
-                let copy = match old {
-                    Some(bytes) => {
-                        let name = format!("old-{i}");
-                        step("journal")?;
-                        let copy = journal.dir.join(&name);
-                        if std::fs::hard_link(&entry.target, &copy).is_err() {
-                            write_file(&copy, bytes, 0o600, false).map_err(|e| Error::io(&copy, e))?;
-                        }
-                        Some(name)
-                    }
-                    None => None,
-                };
-                files.push(RecordFile { path: journal.rel(&entry.target), temp: journal.rel(&entry.temp), old: copy });
+    /// Makes the journal directory, links (or copies) each target that exists, and writes the
+    /// first record. `targets` are the files to write with their current content; `dirs` the
+    /// directories to make, parents first. Nothing in the project has changed yet: from here on
+    /// a crash is rolled back by [`recover`]. A failure removes what was made.
+    pub fn begin(project: &ProjectDir, targets: &[(RelPath, Option<&[u8]>)], dirs: &[RelPath]) -> Result<Journal> {
+        let top = project.dir(None)?;
+        let made_state_dir = top.stat(state::DIR)?.is_none();
+        if made_state_dir {
+            top.mkdir(state::DIR)?;
+        }
+        let state_dir = top.subdir(state::DIR)?;
+        let journal_name = state::rel(state::JOURNAL).name().to_owned();
+        if let Err(e) = state_dir.mkdir(&journal_name) {
+            if made_state_dir {
+                let _ = top.remove_dir(state::DIR);
             }
-            let record = Record {
-                version: 1,
-                files,
-                dirs: journal.dirs.iter().map(|d| journal.rel(d)).collect(),
-                made_state_dir,
-            };
-            let text = serde_json::to_vec(&record).expect("a record serializes");
-            let temp = journal.dir.join(format!("{FILE}.tmp"));
-            step("journal")?;
-            // Made durable together with the staged files, by the flush before the first rename.
-            write_file(&temp, &text, 0o600, false).map_err(|e| Error::io(&temp, e))?;
-            std::fs::rename(&temp, journal.dir.join(FILE)).map_err(|e| Error::io(&journal.dir, e))?;
+            return Err(e.into());
+        }
+        let dir = state_dir.subdir(&journal_name)?;
+        let journal_ino = state_dir.stat(&journal_name)?.map_or(0, |m| m.ino);
+        let record = Record {
+            version: VERSION,
+            project_ino: project.meta()?.ino,
+            journal_ino,
+            files: targets
+                .iter()
+                .map(|(path, _)| RecordFile { path: path.to_string(), old: None, staged_ino: None })
+                .collect(),
+            dirs: dirs.iter().map(RelPath::to_string).collect(),
+            made_state_dir,
+        };
+        let mut journal = Journal { dir, record };
+        let result = (|| {
+            for (i, (path, old)) in targets.iter().enumerate() {
+                let Some(bytes) = old else { continue };
+                step("journal")?;
+                let name = format!("old-{i}");
+                let (parent, file) = project.parent_of(path)?;
+                if parent.link(file, &journal.dir, &name).is_err() {
+                    journal.dir.create_file(&name, bytes, 0o600)?.sync_all().map_err(|e| Error::io(&name, e))?;
+                }
+                let ino = journal.dir.stat(&name)?.map_or(0, |m| m.ino);
+                journal.record.files[i].old = Some(OldCopy { name, ino });
+            }
+            journal.write_record()?;
+            // The journal directory's own entry (and `.skillrun`'s, when made) must survive a crash.
+            state_dir.sync()?;
+            if made_state_dir {
+                top.sync()?;
+            }
             Ok(())
         })();
         match result {
             Ok(()) => Ok(journal),
             Err(e) => {
-                journal.finish_rollback();
+                journal.discard(project);
                 Err(e)
             }
         }
     }
 
-    /// Where the old content of entry `i` is kept.
-    pub fn old_copy(&self, i: usize) -> PathBuf {
-        self.dir.join(format!("old-{i}"))
+    /// Records the inode of each staged file: from here on the renames may happen.
+    pub fn staged(&mut self, inodes: &[u64]) -> Result<()> {
+        for (file, ino) in self.record.files.iter_mut().zip(inodes) {
+            file.staged_ino = Some(*ino);
+        }
+        self.write_record()
     }
 
-    fn rel(&self, path: &Path) -> String {
-        path.strip_prefix(&self.root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    /// Where the old content of target `i` is kept, if it existed and was linked (not copied).
+    pub fn old_copy(&self, i: usize) -> Option<&str> {
+        self.record.files[i].old.as_ref().map(|o| o.name.as_str())
     }
 
-    /// The commit: removes `journal.json`, then the old copies.
-    pub fn commit(self) {
+    /// The journal directory, to rename an old copy back from.
+    pub fn dir(&self) -> &Dir {
+        &self.dir
+    }
+
+    fn write_record(&self) -> Result<()> {
+        step("journal")?;
+        let text = serde_json::to_vec(&self.record).expect("a record serializes");
+        let _ = self.dir.remove_file(RECORD_TEMP);
+        let file = self.dir.create_file(RECORD_TEMP, &text, 0o600)?;
+        file.sync_data().map_err(|e| Error::io(state::JOURNAL, e))?;
+        self.dir.rename(RECORD_TEMP, &self.dir, RECORD)?;
+        self.dir.sync()?;
+        Ok(())
+    }
+
+    /// The commit: removes `journal.json` (made durable), then the old copies and the directory.
+    pub fn commit(self, project: &ProjectDir) {
         if step("commit").is_err() {
             return;
         }
-        if let Err(e) = std::fs::remove_file(self.dir.join(FILE)) {
+        if let Err(e) = self.dir.remove_file(RECORD).and_then(|()| self.dir.sync()) {
             tracing::error!(error = %e, "could not remove the journal");
             return;
         }
-        sync_dir(&self.dir);
         let _ = step("cleanup");
-        self.remove_dir();
+        self.discard(project);
     }
 
-    /// After an in-process roll back: removes the directories made and the journal.
-    pub fn finish_rollback(self) {
-        for dir in self.dirs.iter().rev() {
-            let _ = std::fs::remove_dir(dir);
+    /// Removes the journal directory and what it holds (after a commit, or an in-process roll
+    /// back that has put everything back), and `.skillrun` when the run made it.
+    pub fn discard(self, project: &ProjectDir) {
+        remove_journal_dir(&self.dir);
+        if let Ok(top) = project.dir(None)
+            && let Ok(state_dir) = top.subdir(state::DIR)
+        {
+            let _ = state_dir.remove_dir(state::rel(state::JOURNAL).name());
+            if self.record.made_state_dir {
+                let _ = top.remove_dir(state::DIR);
+            }
         }
-        self.remove_dir();
     }
 
-    fn remove_dir(&self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if self.made_state_dir {
-            let _ = std::fs::remove_dir(self.dir.parent().expect("the journal has a parent"));
+    /// The directories the run made, parents first.
+    pub fn dirs(&self) -> &[String] {
+        &self.record.dirs
+    }
+}
+
+/// Removes the record, its temporary copy and the old copies (names of skillrun's own).
+fn remove_journal_dir(dir: &Dir) {
+    for name in [RECORD, RECORD_TEMP] {
+        let _ = dir.remove_file(name);
+    }
+    if let Ok(entries) = dir.list() {
+        for (name, kind) in entries {
+            if kind == Kind::File && is_old_copy(&name) {
+                let _ = dir.remove_file(&name);
+            }
         }
     }
+}
+
+fn is_old_copy(name: &str) -> bool {
+    name.strip_prefix("old-").is_some_and(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// What [`recover`] did.
@@ -166,161 +220,192 @@ impl Journal {
 pub enum Recovered {
     /// A run died before its commit; its files were put back as they were.
     RolledBack { files: usize },
-    /// A run died after its commit, while cleaning up; only its leftovers were removed.
+    /// A run died before changing anything, or after its commit: only its leftovers were removed.
     CleanedUp,
+    /// A journal is there that skillrun will not act on (it did not come from a run that died in
+    /// this directory, or it cannot be read); nothing was changed.
+    Suspicious { reason: String },
 }
 
-/// Whether a journal is waiting in the project (a run died part-way).
-pub fn pending(root: &Path) -> bool {
-    journal_dir(root).is_some_and(|d| d.exists())
+/// Whether a journal is waiting in the project (a run died part-way, or one came with it).
+pub fn pending(project: &ProjectDir) -> bool {
+    project.stat(&state::rel(state::JOURNAL)).is_ok_and(|m| m.is_some())
 }
 
-/// Undoes a run that died before its commit, if there is one. Called by every writing run,
-/// under the project lock, before it plans; also by `skillrun recover`.
-pub fn recover(root: &Path) -> Result<Option<Recovered>> {
-    let Some(dir) = journal_dir(root) else { return Ok(None) };
-    if !dir.is_dir() {
-        return Ok(None);
-    }
-    let record = match std::fs::read(dir.join(FILE)) {
-        Ok(bytes) => serde_json::from_slice::<Record>(&bytes).map_err(|e| Error::UnsafePath {
-            path: format!("{DIR}/{FILE}"),
-            reason: format!("is not a journal skillrun can read ({e}); move it away, then run again"),
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-            return Ok(Some(Recovered::CleanedUp));
+/// Undoes a run that died before its commit, if there is one and it is genuine. Called by
+/// every writing run, under the project lock, before it plans; also by `skillrun recover`.
+pub fn recover(project: &ProjectDir) -> Result<Option<Recovered>> {
+    let journal_rel = state::rel(state::JOURNAL);
+    let suspicious = |reason: String| Ok(Some(Recovered::Suspicious { reason }));
+    let dir = match project.stat(&journal_rel) {
+        Ok(None) => return Ok(None),
+        Ok(Some(meta)) if meta.kind != Kind::Dir => {
+            return suspicious(format!("{} is a {:?}, not a directory skillrun made", state::JOURNAL, meta.kind));
         }
-        Err(e) => return Err(Error::io(dir.join(FILE), e)),
+        Ok(Some(_)) => match project.dir(Some(&journal_rel)) {
+            Ok(dir) => dir,
+            Err(e) => return suspicious(e.to_string()),
+        },
+        Err(e) => return suspicious(e.to_string()),
     };
-    let inside = |rel: &str| -> Result<PathBuf> {
-        let path = Path::new(rel);
-        if rel.is_empty() || path.components().any(|c| !matches!(c, Component::Normal(_))) {
-            return Err(Error::UnsafePath {
-                path: format!("{DIR}/{FILE}"),
-                reason: format!("names `{rel}`, which is not inside the project; move it away, then run again"),
-            });
-        }
-        Ok(root.join(path))
+    let record = match dir.read(RECORD, state::MAX_STATE_BYTES) {
+        Ok(Some(bytes)) => match serde_json::from_slice::<Record>(&bytes) {
+            Ok(record) if record.version == VERSION => record,
+            Ok(record) => return suspicious(format!("its version {} is not one this skillrun writes", record.version)),
+            Err(e) => return suspicious(format!("it is not a journal skillrun can read ({e})")),
+        },
+        // No record: the run died before its first record (nothing in the project changed yet),
+        // or after its commit. Only skillrun's own names are removed.
+        Ok(None) => return clean_up(project, &dir),
+        Err(e) => return suspicious(e.to_string()),
+    };
+    if let Some(reason) = foreign(project, &record)? {
+        return suspicious(reason);
+    }
+    let files = check_entries(&record)?;
+    let files = match files {
+        Ok(files) => files,
+        Err(reason) => return suspicious(reason),
     };
     let mut restored = 0;
-    for file in record.files.iter().rev() {
-        let (target, temp) = (inside(&file.path)?, inside(&file.temp)?);
-        let _ = std::fs::remove_file(&temp);
-        match &file.old {
-            Some(copy) => {
-                let copy = dir.join(Path::new(copy).file_name().unwrap_or_default());
-                let bytes = match std::fs::read(&copy) {
-                    Ok(bytes) => bytes,
-                    // The copies exist before journal.json does: a missing one was already put
-                    // back, by a roll back or a recovery that was itself interrupted.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(Error::io(&copy, e)),
-                };
-                if std::fs::read(&target).ok().as_deref() != Some(bytes.as_slice()) {
-                    step("recover")?;
-                    std::fs::rename(&copy, &target).map_err(|e| Error::io(&target, e))?;
-                    restored += 1;
-                }
-            }
-            None if target.exists() => {
-                match step("recover").and_then(|()| std::fs::remove_file(&target).map_err(|e| Error::io(&target, e))) {
-                    Ok(()) => restored += 1,
-                    Err(e) => return Err(e),
-                }
-            }
-            None => {}
-        }
+    for (file, path) in record.files.iter().zip(&files).rev() {
+        restored += usize::from(undo(project, &dir, file, path)?);
     }
     for rel in record.dirs.iter().rev() {
-        let _ = std::fs::remove_dir(inside(rel)?);
+        if let Ok(rel) = RelPath::parse(rel)
+            && let Ok((parent, name)) = project.parent_of(&rel)
+        {
+            let _ = parent.remove_dir(name); // only when empty: it then holds nothing of anyone's
+        }
     }
-    std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    if record.made_state_dir {
-        let _ = std::fs::remove_dir(dir.parent().expect("the journal has a parent"));
-    }
+    let journal = Journal { dir, record };
+    journal.discard(project);
     tracing::warn!(files = restored, "an interrupted run was rolled back");
     Ok(Some(Recovered::RolledBack { files: restored }))
 }
 
-/// The journal directory, unless `.skillrun` or the journal is a symbolic link (never followed).
-fn journal_dir(root: &Path) -> Option<PathBuf> {
-    let state = root.join(".skillrun");
-    let dir = state.join("journal");
-    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
-    (!is_link(&state) && !is_link(&dir)).then_some(dir)
+/// Why `record` did not come from a run that died in this directory, if it did not.
+fn foreign(project: &ProjectDir, record: &Record) -> Result<Option<String>> {
+    let journal_ino = project.stat(&state::rel(state::JOURNAL))?.map_or(0, |m| m.ino);
+    if record.project_ino != project.meta()?.ino || record.journal_ino != journal_ino {
+        return Ok(Some(
+            "it was not written by a run in this directory on this machine (it may have come with the repository)"
+                .into(),
+        ));
+    }
+    if crate::git::tracks(project, state::JOURNAL) {
+        return Ok(Some("git tracks it, so it came with the repository".into()));
+    }
+    Ok(None)
 }
 
-/// Replaces `target` with `bytes` through a temporary file and a rename.
-pub fn restore(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = target.with_file_name(format!(".{name}.skillrun-restore"));
-    let mode = std::fs::metadata(target).map(|m| permissions_mode(&m)).unwrap_or(0o600);
-    write_file(&temp, bytes, mode, true)?;
-    std::fs::rename(&temp, target)
-}
-
-/// Creates `path` (replacing a leftover) with `bytes` and `mode`; flushed to disk when `sync`.
-pub fn write_file(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> std::io::Result<()> {
-    use std::io::Write;
-    let _ = std::fs::remove_file(path);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    if sync { file.sync_all() } else { Ok(()) }
-}
-
-/// Makes everything written so far on the project's file system durable, in one call: Linux's
-/// syncfs(2), which costs one journal commit where an fsync per file costs one each.
-pub fn flush(root: &Path) -> Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        let dir = std::fs::File::open(root).map_err(|e| Error::io(root, e))?;
-        // SAFETY: syncfs on a descriptor that stays open for the call.
-        if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
-            return Err(Error::io(root, std::io::Error::last_os_error()));
+/// Every entry's path, checked: inside the project, outside the journal, old copies named as
+/// skillrun names them, no path twice.
+fn check_entries(record: &Record) -> Result<std::result::Result<Vec<RelPath>, String>> {
+    let journal = state::rel(state::JOURNAL);
+    let mut paths: Vec<RelPath> = Vec::new();
+    for file in &record.files {
+        let Ok(path) = RelPath::parse(&file.path) else {
+            return Ok(Err(format!("it names `{}`, which is not a path inside the project", file.path)));
+        };
+        if path.starts_with(&journal) || paths.contains(&path) {
+            return Ok(Err(format!("it names `{path}` in a way skillrun never does")));
+        }
+        if file.old.as_ref().is_some_and(|o| !is_old_copy(&o.name)) {
+            return Ok(Err(format!("its copy of `{path}` has a name skillrun never uses")));
+        }
+        paths.push(path);
+    }
+    for dir in &record.dirs {
+        if RelPath::parse(dir).is_err() {
+            return Ok(Err(format!("it names the directory `{dir}`, which is not inside the project")));
         }
     }
-    #[cfg(all(unix, not(target_os = "linux")))]
-    // SAFETY: sync(2) takes no arguments.
-    unsafe {
-        libc::sync();
+    Ok(Ok(paths))
+}
+
+/// Puts one target back as it was before the run, if the run's file is what is there.
+/// Returns whether something was changed.
+fn undo(project: &ProjectDir, journal: &Dir, file: &RecordFile, path: &RelPath) -> Result<bool> {
+    let (parent, name) = match project.parent_of(path) {
+        Ok(found) => found,
+        Err(e) if crate::project_dir::missing(&e) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    let temp = state::temp_name(name);
+    let target = parent.stat(name)?;
+    let ours = |meta: Option<crate::project_dir::Meta>| {
+        file.staged_ino.is_some_and(|ino| meta.is_some_and(|m| m.kind == Kind::File && m.ino == ino))
+    };
+    // A staged file that was never renamed: remove it (it has skillrun's reserved name).
+    if let Some(meta) = parent.stat(&temp)?
+        && meta.kind == Kind::File
+        && (file.staged_ino.is_none() || ours(Some(meta)))
+    {
+        step("recover")?;
+        parent.remove_file(&temp)?;
     }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn permissions_mode(meta: &std::fs::Metadata) -> u32 {
-    std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777
-}
-
-#[cfg(not(unix))]
-fn permissions_mode(_: &std::fs::Metadata) -> u32 {
-    0o644
-}
-
-/// Flushes a directory's entries (the renames into it) to disk; best effort.
-pub fn sync_dir(dir: &Path) {
-    if let Ok(handle) = std::fs::File::open(dir) {
-        let _ = handle.sync_all();
+    if !ours(target) {
+        return Ok(false);
     }
+    match &file.old {
+        Some(old) => {
+            let copy = journal.stat(&old.name)?;
+            if !copy.is_some_and(|m| m.kind == Kind::File && m.ino == old.ino) {
+                tracing::warn!(path = %path, "the journal's copy is missing or not the one it recorded; left as it is");
+                return Ok(false);
+            }
+            step("recover")?;
+            journal.rename(&old.name, &parent, name)?;
+        }
+        None => {
+            step("recover")?;
+            parent.remove_file(name)?;
+        }
+    }
+    parent.sync()?;
+    Ok(true)
 }
 
-/// A point where a test may stop the run: `SKILLRUN_FAIL_AT=NAME:N` makes the N-th step named
-/// NAME (`journal`, `mkdir`, `stage`, `rename`, `commit`, `recover`) fail with an I/O error, and
-/// `SKILLRUN_KILL_AT=N` kills the process with SIGKILL at the N-th step of any name, so tests
-/// can prove that every point of an apply is safe to fail or die at.
+/// A journal directory without a record: removes skillrun's own leftovers in it, or reports it
+/// when it holds anything else.
+fn clean_up(project: &ProjectDir, dir: &Dir) -> Result<Option<Recovered>> {
+    let entries = dir.list()?;
+    if let Some((name, _)) =
+        entries.iter().find(|(name, kind)| !(*kind == Kind::File && (is_old_copy(name) || name == RECORD_TEMP)))
+    {
+        return Ok(Some(Recovered::Suspicious {
+            reason: format!("it holds `{name}`, which skillrun never writes there"),
+        }));
+    }
+    remove_journal_dir(dir);
+    if let Ok(top) = project.dir(None)
+        && let Ok(state_dir) = top.subdir(state::DIR)
+    {
+        state_dir.remove_dir(state::rel(state::JOURNAL).name())?;
+    }
+    Ok(Some(Recovered::CleanedUp))
+}
+
+/// A point where a test may stop the run (debug builds only; a release build has no such hook):
+/// `SKILLRUN_FAIL_AT=NAME:N` makes the N-th step named NAME (`journal`, `mkdir`, `stage`,
+/// `rename`, `commit`, `recover`) fail with an I/O error, `SKILLRUN_KILL_AT=N` kills the process
+/// with SIGKILL at the N-th step of any name, and `SKILLRUN_SLOW_APPLY=MS` sleeps that long at
+/// each step (to signal a process mid-apply), so tests can prove every point of an apply safe.
+#[cfg(debug_assertions)]
 pub fn step(name: &str) -> Result<()> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NAMED: AtomicUsize = AtomicUsize::new(0);
     static ALL: AtomicUsize = AtomicUsize::new(0);
     let n = ALL.fetch_add(1, Ordering::SeqCst) + 1;
+    if let Some(ms) = std::env::var("SKILLRUN_SLOW_APPLY").ok().and_then(|v| v.parse::<u64>().ok()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     if std::env::var("SKILLRUN_KILL_AT").ok().and_then(|v| v.parse::<usize>().ok()) == Some(n) {
-        kill_self();
+        // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
     }
     let Ok(spec) = std::env::var("SKILLRUN_FAIL_AT") else { return Ok(()) };
     let (point, nth) = spec.split_once(':').unwrap_or((spec.as_str(), "1"));
@@ -334,16 +419,9 @@ pub fn step(name: &str) -> Result<()> {
     Ok(())
 }
 
-#[cfg(unix)]
-fn kill_self() -> ! {
-    // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
-    unsafe {
-        libc::kill(libc::getpid(), libc::SIGKILL);
-    }
-    unreachable!("SIGKILL cannot be caught")
-}
-
-#[cfg(not(unix))]
-fn kill_self() -> ! {
-    std::process::abort()
+/// A release build has no fault-injection hooks.
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+pub fn step(_: &str) -> Result<()> {
+    Ok(())
 }

@@ -10,17 +10,24 @@
 pub mod apply;
 pub mod chat;
 pub mod dburl;
+pub mod durable;
 pub mod error;
+pub mod git;
 pub mod gitignore;
 pub mod input;
 pub mod journal;
+pub mod locate;
 pub mod merge;
+pub mod paths;
 pub mod pipeline;
 pub mod plan;
+pub mod project_dir;
 pub mod provenance;
 pub mod registry;
 pub mod report;
 pub mod secret;
+pub mod shutdown;
+pub mod state;
 pub mod trigger;
 
 pub use error::{Error, Result};

@@ -1,11 +1,14 @@
-//! The one way through: skill -> validated input -> plan -> apply -> report. Every transport
-//! (CLI, MCP server, chat) calls [`run`]; none holds skill logic of its own.
+//! The one way through: skill -> validated input -> project -> plan -> apply -> report. Every
+//! transport (CLI, MCP server, chat) calls [`run`]; none holds skill logic of its own.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::input::FieldError;
+use crate::locate::{LocateError, Location, Roots};
 use crate::registry::Registry;
 use crate::report::{Report, Status};
 use crate::trigger::Lang;
@@ -23,9 +26,9 @@ pub struct Request {
     pub skip_existing: bool,
     /// Language of errors and messages; English when not given.
     pub lang: Option<Lang>,
-    /// When not empty, the project must lie under one of these directories (canonical paths,
-    /// see [`crate::plan::resolve_root`]); a server sets them, the command line does not.
-    pub roots: Vec<PathBuf>,
+    /// Where the project must lie (handles opened once, see [`crate::locate`]); a server sets
+    /// them, the command line leaves them empty (anywhere).
+    pub roots: Arc<Roots>,
 }
 
 impl Request {
@@ -57,10 +60,12 @@ impl Stage {
 }
 
 /// Runs a skill and reports. `Ok` for every outcome a user can act on (applied, dry run, conflict,
-/// invalid input); `Err` for an unknown skill, an unsafe path, an I/O failure or cancellation.
+/// invalid input); `Err` for an unknown skill, an unsafe path, an I/O failure, a journal skillrun
+/// will not act on, or cancellation.
 ///
-/// A writing run locks the project (a second run on it waits), first undoes a run that died
-/// part-way (see [`crate::journal`]), then plans and applies under the same lock.
+/// The project is opened once ([`crate::locate`]); every later file operation goes through that
+/// handle. A writing run locks the project (a second run on it waits), first undoes a run that
+/// died part-way (see [`crate::journal`]), then plans and applies under the same lock.
 pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage) -> bool) -> Result<Report> {
     let skill = registry.get(&request.skill)?;
     skill.validator()?; // compiled on first use: a broken schema is a registry error, not bad input
@@ -69,48 +74,45 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
         Ok(input) => input,
         Err(errors) => return Ok(Report::invalid(skill, lang, errors)),
     };
-    // The project directory is resolved once, here: the roots check, the writability check, the
-    // lock and the planner all use this path.
-    let root = crate::plan::project_root(&input);
-    if let Ok(resolved) = &root
-        && let Err(error) = within_roots(resolved, &request.roots, lang)
-    {
-        return Ok(Report::invalid(skill, lang, vec![error]));
-    }
+    let field = skill.project_field();
+    let project = input.context.get(field).and_then(Value::as_str).unwrap_or(".");
+    let location = match request.roots.locate(project) {
+        Ok(location) => location,
+        Err(e) => return Ok(Report::invalid(skill, lang, vec![project_error(&e, field, lang)])),
+    };
     if !observe(Stage::Validated) {
         return Err(Error::Cancelled);
     }
     let writing = !request.dry_run;
-    let root = match root {
-        Ok(root) if writing && !crate::plan::writable(root.ancestors().find(|d| d.is_dir()).unwrap_or(&root)) => {
-            Err(Error::NotWritable { path: root })
-        }
-        other => other,
-    };
-    let root = match root {
-        Err(e @ (Error::NotADirectory { .. } | Error::ProjectMissing { .. } | Error::NotWritable { .. })) => {
-            return Ok(Report::invalid(skill, lang, vec![project_error(&e, lang)]));
-        }
-        other => other?,
-    };
+    if writing && !location.writable() {
+        let path = location.path().to_path_buf();
+        return Ok(Report::invalid(skill, lang, vec![not_writable(&path, field, lang)]));
+    }
+    let root = location.path().to_path_buf();
     let mut notes = Vec::new();
-    let _lock = if writing {
-        let lock = crate::apply::lock_project(&root)?;
-        if let Some(recovered) = crate::journal::recover(&root)? {
-            notes.push(recovered_note(&recovered, lang));
+    let (project, _lock) = if writing {
+        let (dir, lock) = crate::locate::lock(location)?;
+        match crate::journal::recover(&dir)? {
+            Some(crate::journal::Recovered::Suspicious { reason }) => return Err(Error::SuspiciousJournal { reason }),
+            Some(recovered) => notes.push(recovered_note(&recovered, lang)),
+            None => {}
         }
-        Some(lock)
+        (Some(dir), Some(lock))
     } else {
-        if crate::journal::pending(&root) {
+        let dir = match location {
+            Location::Existing(dir) => Some(dir),
+            Location::New { .. } => None,
+        };
+        if dir.as_ref().is_some_and(crate::journal::pending) {
             notes.push(match lang {
-                Lang::Ko => "중단된 이전 실행의 저널(.skillrun/journal)이 있습니다. --dry-run 없이 실행하면 먼저 프로젝트를 이전 상태로 되돌립니다".into(),
-                Lang::En => "an interrupted run left its journal (.skillrun/journal); the next run without --dry-run first puts the project back as it was".into(),
+                Lang::Ko => "중단된 이전 실행의 저널(.skillrun/journal)이 있습니다. --dry-run 없이 실행하면 먼저 그것을 확인해 프로젝트를 이전 상태로 되돌립니다".into(),
+                Lang::En => "a journal is waiting in .skillrun/journal; the next run without --dry-run first checks it and, if an interrupted run of this machine left it, puts the project back as it was".into(),
             });
         }
-        None
+        (dir, None)
     };
     let options = crate::plan::Options { force: request.force, skip_existing: request.skip_existing };
-    let plan = crate::plan::plan(skill, &input, root, options, lang)?;
+    let plan = crate::plan::plan(skill, &input, project.as_ref(), root, options, lang)?;
     if !observe(Stage::Planned { files: plan.files.len() }) {
         return Err(Error::Cancelled);
     }
@@ -126,7 +128,8 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
         if !observe(Stage::Applying) {
             return Err(Error::Cancelled);
         }
-        backups = crate::apply::apply(&plan)?.backups;
+        let project = project.as_ref().expect("a writing run holds its project");
+        backups = crate::apply::apply(&plan, project)?.backups;
     }
     let mut report = Report::new(skill, status, lang).with_plan(&plan, &backups);
     report.notes = notes;
@@ -138,31 +141,42 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
 }
 
 /// A project path that cannot be used, as a field error in the request's language.
-fn project_error(error: &Error, lang: Lang) -> crate::input::FieldError {
+fn project_error(error: &LocateError, field: &str, lang: Lang) -> FieldError {
     let message = match (error, lang) {
-        (Error::NotADirectory { path }, Lang::Ko) => {
+        (LocateError::NotADirectory { path }, Lang::Ko) => {
             format!("{}은(는) 파일입니다. 프로젝트 디렉터리를 지정하세요", path.display())
         }
-        (Error::ProjectMissing { path }, Lang::Ko) => format!(
+        (LocateError::Missing { path }, Lang::Ko) => format!(
             "{}도 그 상위 디렉터리도 없습니다. 경로를 확인하거나 상위 디렉터리를 먼저 만드세요 (mkdir -p)",
             path.display()
         ),
-        (Error::NotWritable { path }, Lang::Ko) => {
-            format!("{}에 쓸 권한이 없습니다. 쓰기 권한을 주거나 다른 디렉터리를 지정하세요", path.display())
+        (LocateError::Outside { roots, .. }, Lang::Ko) => {
+            format!("허용된 디렉터리 밖입니다. 다음 디렉터리 안의 경로를 지정하세요: {roots}")
         }
-        (Error::NotADirectory { path }, Lang::En) => {
+        (LocateError::NotADirectory { path }, Lang::En) => {
             format!("{} is a file; give the project's directory", path.display())
         }
-        (Error::ProjectMissing { path }, Lang::En) => format!(
+        (LocateError::Missing { path }, Lang::En) => format!(
             "neither {} nor its parent directory exists; check the path, or create the parent first (mkdir -p)",
             path.display()
         ),
-        (Error::NotWritable { path }, Lang::En) => {
+        (LocateError::Outside { roots, .. }, Lang::En) => {
+            format!("is outside the allowed directories; give a path under {roots}")
+        }
+        (other, Lang::Ko) => format!("프로젝트 디렉터리를 열 수 없습니다: {other}"),
+        (other, Lang::En) => format!("cannot open the project directory: {other}"),
+    };
+    FieldError { field: format!("/{field}"), message }
+}
+
+fn not_writable(path: &Path, field: &str, lang: Lang) -> FieldError {
+    let message = match lang {
+        Lang::Ko => format!("{}에 쓸 권한이 없습니다. 쓰기 권한을 주거나 다른 디렉터리를 지정하세요", path.display()),
+        Lang::En => {
             format!("{} is not writable by this user; grant write permission or give another directory", path.display())
         }
-        (other, _) => other.to_string(),
     };
-    crate::input::FieldError { field: "/projectPath".into(), message }
+    FieldError { field: format!("/{field}"), message }
 }
 
 fn recovered_note(recovered: &crate::journal::Recovered, lang: Lang) -> String {
@@ -175,35 +189,17 @@ fn recovered_note(recovered: &crate::journal::Recovered, lang: Lang) -> String {
             format!("an interrupted earlier run was rolled back first ({files} files put back as they were)")
         }
         (Recovered::CleanedUp, Lang::Ko) => "이전 실행이 남긴 저널을 정리했습니다".into(),
-        (Recovered::CleanedUp, Lang::En) => "removed the journal an earlier run left behind after it finished".into(),
+        (Recovered::CleanedUp, Lang::En) => "removed the journal an earlier run left behind".into(),
+        (Recovered::Suspicious { reason }, _) => reason.clone(),
     }
 }
 
-/// `Ok` when `project` resolves (symbolic links followed, a path that does not exist yet through
-/// its nearest existing ancestor) to a directory under one of `roots`, or when `roots` is empty;
-/// else the field error for `/projectPath`. A path that cannot be resolved is left to the
-/// planner, which fails on it with its own error before anything is written.
-pub fn check_root(project: &str, roots: &[PathBuf], lang: Lang) -> Result<(), crate::input::FieldError> {
-    if roots.is_empty() {
-        return Ok(());
+/// `Ok` when `project` lies under one of `roots` (or there are none), else the field error for
+/// the skill's project field. Used by chat to refuse a project as soon as it is named; a path that
+/// cannot be opened for another reason is left to the run, which refuses it with its own error.
+pub fn check_root(project: &str, field: &str, roots: &Roots, lang: Lang) -> Result<(), FieldError> {
+    match roots.locate(project) {
+        Err(e @ LocateError::Outside { .. }) => Err(project_error(&e, field, lang)),
+        _ => Ok(()),
     }
-    match crate::plan::resolve_root(Path::new(project)) {
-        Err(_) => Ok(()),
-        Ok(resolved) => within_roots(&resolved, roots, lang),
-    }
-}
-
-/// `Ok` when the resolved project directory lies under one of `roots` (or there are none).
-fn within_roots(resolved: &Path, roots: &[PathBuf], lang: Lang) -> Result<(), crate::input::FieldError> {
-    if roots.is_empty() || roots.iter().any(|root| resolved.starts_with(root)) {
-        return Ok(());
-    }
-    let list = roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
-    Err(crate::input::FieldError {
-        field: "/projectPath".into(),
-        message: match lang {
-            Lang::Ko => format!("허용된 디렉터리 밖입니다. 다음 디렉터리 안의 경로를 지정하세요: {list}"),
-            Lang::En => format!("is outside the allowed directories; give a path under {list}"),
-        },
-    })
 }

@@ -2,13 +2,15 @@
 //! disk) and compared with the disk, giving each a [`FileAction`]. Nothing here writes.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::input::ValidInput;
+use crate::paths::RelPath;
+use crate::project_dir::{MAX_READ_BYTES, ProjectDir};
 use crate::registry::{IfExists, Skill, Step, When};
 use crate::trigger::Lang;
 
@@ -42,10 +44,8 @@ impl FileAction {
 /// One file of the plan: its new content and what is on disk now.
 #[derive(Debug, Clone)]
 pub struct PlannedFile {
-    /// Relative to the project, `/`-separated.
-    pub path: String,
-    /// Where it is written: inside the project, symbolic links resolved.
-    pub disk_path: PathBuf,
+    /// Where it is written, inside the project.
+    pub path: RelPath,
     pub action: FileAction,
     pub content: Vec<u8>,
     pub existing: Option<Vec<u8>>,
@@ -70,7 +70,7 @@ pub struct PlannedCommand {
 /// Everything a run would do.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// The project directory (absolute, symbolic links resolved as far as it exists).
+    /// The project directory, as the request named it (absolute), for reports.
     pub root: PathBuf,
     pub files: Vec<PlannedFile>,
     pub commands: Vec<PlannedCommand>,
@@ -91,31 +91,36 @@ pub struct Options {
     pub skip_existing: bool,
 }
 
-/// The project directory the input's `projectPath` names: absolute, symbolic links resolved as
-/// far as it exists. Refused when it is a file, or when neither it nor its parent exists.
-pub fn project_root(input: &ValidInput) -> Result<PathBuf> {
-    let project = input.context.get("projectPath").and_then(Value::as_str).unwrap_or(".");
-    resolve_root(Path::new(project))
-}
-
-/// Plans `skill` for `input` into the project directory `root` ([`project_root`] of the input).
-pub fn plan(skill: &Skill, input: &ValidInput, root: PathBuf, options: Options, lang: Lang) -> Result<Plan> {
+/// Plans `skill` for `input` into `project` (`None`: a directory that does not exist yet, so
+/// nothing is on disk), named `root` in the report. Every read goes through the project's handle.
+pub fn plan(
+    skill: &Skill,
+    input: &ValidInput,
+    project: Option<&ProjectDir>,
+    root: PathBuf,
+    options: Options,
+    lang: Lang,
+) -> Result<Plan> {
     let mut context = input.context.clone();
-    let answers_path = crate::provenance::FILE;
+    let answers_path = crate::state::ANSWERS;
     let mut planner =
-        Planner { root: &root, files: Vec::new(), disk: BTreeMap::new(), lang, force: options.force, answers: None };
-    let answers = planner.disk(answers_path)?.1.as_deref().and_then(crate::provenance::Answers::parse);
+        Planner { project, files: Vec::new(), disk: BTreeMap::new(), lang, force: options.force, answers: None };
+    let answers = planner.disk(answers_path)?.as_deref().and_then(crate::provenance::Answers::parse);
     planner.answers = answers.as_ref().and_then(|a| a.skill(skill.id())).cloned();
     let mut secret_files = Vec::new();
     for step in &skill.spec.steps {
         match step {
             Step::Render { path, template, if_exists, vars, when } if applies(when, &context) => {
+                let path = step_path(path)?;
+                let path = path.as_str();
                 let mut ctx = context.clone();
                 ctx.extend(vars.clone());
                 let text = render(skill, template, path, &ctx)?;
                 planner.whole(path, text.into_bytes(), *if_exists, false)?;
             }
             Step::EnvFile { path, secret, set, when } if applies(when, &context) => {
+                let path = step_path(path)?;
+                let path = path.as_str();
                 // Only a file that holds secrets is rendered with them; any other sees them redacted.
                 let context = if *secret { input.secrets.reveal(&context) } else { context.clone() };
                 let mut values = BTreeMap::new();
@@ -123,9 +128,11 @@ pub fn plan(skill: &Skill, input: &ValidInput, root: PathBuf, options: Options, 
                     values.insert(key.clone(), render_str(skill, value, path, &context)?);
                 }
                 planner.env_file(path, &values, *secret)?;
-                secret_files.extend(secret.then(|| path.clone()));
+                secret_files.extend(secret.then(|| path.to_owned()));
             }
             Step::Lines { path, lines, when } if applies(when, &context) => {
+                let path = step_path(path)?;
+                let path = path.as_str();
                 planner.merge(path, |current| crate::merge::lines(current, lines))?;
             }
             Step::PythonDependencies { packages, by_field, when } if applies(when, &context) => {
@@ -156,7 +163,7 @@ pub fn plan(skill: &Skill, input: &ValidInput, root: PathBuf, options: Options, 
     }
     // Judged once every step is planned: a `.gitignore` line this run adds counts.
     for path in secret_files {
-        planner.out_of_git(&path);
+        planner.out_of_git(&root, &path);
     }
     let mut commands = Vec::new();
     for command in &skill.spec.commands {
@@ -176,7 +183,7 @@ pub fn plan(skill: &Skill, input: &ValidInput, root: PathBuf, options: Options, 
                 && !f.secret
                 && matches!(f.action, FileAction::Created | FileAction::Updated | FileAction::Unchanged)
         })
-        .map(|f| (f.path.clone(), crate::provenance::hash(&f.content)))
+        .map(|f| (f.path.to_string(), crate::provenance::hash(&f.content)))
         .collect();
     let text = answers.unwrap_or_default().with_run(skill, input, owned).to_json();
     planner.state_file(answers_path, text.into_bytes())?;
@@ -212,10 +219,10 @@ fn render_str(skill: &Skill, text: &str, path: &str, context: &Map<String, Value
 }
 
 struct Planner<'a> {
-    root: &'a Path,
+    project: Option<&'a ProjectDir>,
     files: Vec<PlannedFile>,
-    /// Each path's place on disk and what it holds there, resolved and read once.
-    disk: BTreeMap<String, (PathBuf, Option<Vec<u8>>)>,
+    /// What each path holds on disk, read once.
+    disk: BTreeMap<RelPath, Option<Vec<u8>>>,
     lang: Lang,
     force: bool,
     /// What the skill recorded of its previous run in this project.
@@ -223,22 +230,31 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    /// Where `path` lands and what the disk holds there.
-    fn disk(&mut self, path: &str) -> Result<&(PathBuf, Option<Vec<u8>>)> {
-        if !self.disk.contains_key(path) {
-            let disk_path = safe_path(self.root, path)?;
-            let existing = read_existing(&disk_path, path)?;
-            self.disk.insert(path.to_owned(), (disk_path, existing));
+    /// What the disk holds at `path` (read once, through the project's handle).
+    fn disk(&mut self, path: &str) -> Result<&Option<Vec<u8>>> {
+        let rel = step_path(path)?;
+        if !self.disk.contains_key(&rel) {
+            // skillrun's own state is small; a large file there is not one it wrote.
+            let limit = if rel.starts_with(&crate::state::rel(crate::state::DIR)) {
+                crate::state::MAX_STATE_BYTES
+            } else {
+                MAX_READ_BYTES
+            };
+            let existing = match self.project {
+                Some(project) => project.read(&rel, limit)?,
+                None => None,
+            };
+            self.disk.insert(rel.clone(), existing);
         }
-        Ok(&self.disk[path])
+        Ok(&self.disk[&rel])
     }
 
     /// The file's content as the plan has it so far: an earlier step's output, else the disk's.
     fn current(&mut self, path: &str) -> Result<Option<Vec<u8>>> {
-        if let Some(f) = self.files.iter().find(|f| f.path == path) {
+        if let Some(f) = self.files.iter().find(|f| f.path.as_str() == path) {
             return Ok(Some(f.content.clone()));
         }
-        Ok(self.disk(path)?.1.clone())
+        Ok(self.disk(path)?.clone())
     }
 
     fn record(
@@ -249,7 +265,7 @@ impl Planner<'_> {
         secret: bool,
         reason: Option<String>,
     ) -> Result<()> {
-        if let Some(f) = self.files.iter_mut().find(|f| f.path == path) {
+        if let Some(f) = self.files.iter_mut().find(|f| f.path.as_str() == path) {
             f.content = content;
             f.secret |= secret;
             if f.existing.as_deref() == Some(f.content.as_slice()) {
@@ -259,11 +275,10 @@ impl Planner<'_> {
             }
             return Ok(());
         }
-        let (disk_path, existing) = self.disk(path)?.clone();
+        let existing = self.disk(path)?.clone();
         let backup = self.force && action == FileAction::Updated && reason.is_some();
         self.files.push(PlannedFile {
-            path: path.to_owned(),
-            disk_path,
+            path: step_path(path)?,
             action,
             content,
             existing,
@@ -289,7 +304,7 @@ impl Planner<'_> {
 
     /// A file the runtime itself keeps in the project: always brought up to date, never a conflict.
     fn state_file(&mut self, path: &str, content: Vec<u8>) -> Result<()> {
-        let action = match &self.disk(path)?.1 {
+        let action = match self.disk(path)? {
             None => FileAction::Created,
             Some(c) if *c == content => FileAction::Unchanged,
             Some(_) => FileAction::Updated,
@@ -339,7 +354,7 @@ impl Planner<'_> {
             _ => content,
         };
         self.record(path, content, action, secret, reason)?;
-        if let Some(f) = self.files.iter_mut().find(|f| f.path == path) {
+        if let Some(f) = self.files.iter_mut().find(|f| f.path.as_str() == path) {
             f.owned = true;
             // The skill's own unedited output is reproducible: it needs no backup.
             f.backup &= !ours;
@@ -413,12 +428,12 @@ impl Planner<'_> {
     }
 
     /// A file holding secrets that git would commit (tracked, or not ignored once the plan's
-    /// `.gitignore`s are written) is a conflict, even with `--force`, with the reason.
-    fn out_of_git(&mut self, path: &str) {
-        let root = self.root;
+    /// `.gitignore`s are written) is a conflict, even with `--force`, with the reason. `root` is
+    /// the project's canonical path (git's rules reach above the project).
+    fn out_of_git(&mut self, root: &Path, path: &str) {
         let verdict = crate::gitignore::check(root, path, &mut |rel| self.current(rel).ok().flatten());
         if let Some(reason) = verdict.conflict(path, self.lang)
-            && let Some(f) = self.files.iter_mut().find(|f| f.path == path)
+            && let Some(f) = self.files.iter_mut().find(|f| f.path.as_str() == path)
         {
             f.action = FileAction::Conflict;
             f.reason = Some(reason);
@@ -431,102 +446,7 @@ impl Planner<'_> {
     }
 }
 
-fn read_existing(disk: &Path, rel: &str) -> Result<Option<Vec<u8>>> {
-    match std::fs::symlink_metadata(disk) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(disk, e)),
-        Ok(meta) if meta.is_dir() => {
-            Err(Error::UnsafePath { path: rel.to_owned(), reason: "a directory is in the way".into() })
-        }
-        Ok(_) => std::fs::read(disk).map(Some).map_err(|e| Error::io(disk, e)),
-    }
-}
-
-/// The project root as an absolute path with symbolic links resolved. It is a directory, or does
-/// not exist yet but its parent does (a new project is made there, as `mkdir` would, never a
-/// chain of missing directories: that is more likely a mistyped path).
-pub fn resolve_root(project: &Path) -> Result<PathBuf> {
-    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let project = match (project.strip_prefix("~"), home) {
-        (Ok(rest), Some(home)) => home.join(rest),
-        _ => project.to_path_buf(),
-    };
-    let absolute = cwd.join(&project);
-    let missing =
-        |e: &std::io::Error| matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory);
-    match std::fs::metadata(&absolute) {
-        Ok(meta) if meta.is_dir() => absolute.canonicalize().map_err(|e| Error::io(&absolute, e)),
-        Ok(_) => Err(Error::NotADirectory { path: absolute }),
-        Err(e) if missing(&e) => {
-            let (Some(parent), Some(name)) = (absolute.parent(), absolute.file_name()) else {
-                return Err(Error::ProjectMissing { path: absolute });
-            };
-            if name == ".." || name == "." {
-                return Err(Error::ProjectMissing { path: absolute });
-            }
-            match std::fs::metadata(parent) {
-                Ok(meta) if meta.is_dir() => Ok(parent.canonicalize().map_err(|e| Error::io(parent, e))?.join(name)),
-                Ok(_) => Err(Error::NotADirectory { path: parent.to_path_buf() }),
-                Err(e) if missing(&e) => Err(Error::ProjectMissing { path: absolute }),
-                Err(e) => Err(Error::io(parent, e)),
-            }
-        }
-        Err(e) => Err(Error::io(&absolute, e)),
-    }
-}
-
-/// Whether this process may create and replace files in `dir`.
-pub fn writable(dir: &Path) -> bool {
-    access(dir, true)
-}
-
-/// Whether this process may write `path` (a directory: and enter it), as the kernel decides:
-/// permissions, read-only mounts, immutable attributes.
-pub fn access(path: &Path, dir: bool) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return false };
-        let mode = if dir { libc::W_OK | libc::X_OK } else { libc::W_OK };
-        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
-        unsafe { libc::access(c.as_ptr(), mode) == 0 }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        std::fs::metadata(path).is_ok_and(|m| !m.permissions().readonly())
-    }
-}
-
-/// Where `rel` lands on disk, refused unless it stays inside `root` once symbolic links are
-/// followed (copier's rule: every destination must resolve inside the destination root).
-pub fn safe_path(root: &Path, rel: &str) -> Result<PathBuf> {
-    let refuse = |reason: &str| Error::UnsafePath { path: rel.to_owned(), reason: reason.to_owned() };
-    let rel_path = Path::new(rel);
-    if rel_path.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return Err(refuse("the path must be relative and stay inside the project"));
-    }
-    // One walk: each existing symbolic link is resolved and must stay inside; past the first
-    // missing component nothing exists, so nothing more is looked up.
-    let mut current = root.to_path_buf();
-    let mut components = rel_path.components();
-    while let Some(component) = components.next() {
-        current.push(component);
-        match std::fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let target = current.canonicalize().map_err(|_| refuse("is a symbolic link that points nowhere"))?;
-                if !target.starts_with(root) {
-                    return Err(refuse("is reached through a symbolic link that leads outside the project"));
-                }
-                current = target;
-            }
-            Ok(_) => {}
-            Err(_) => {
-                current.extend(components);
-                break;
-            }
-        }
-    }
-    Ok(current)
+/// A step's path as a path inside the project, refused with the reason otherwise.
+fn step_path(path: &str) -> Result<RelPath> {
+    RelPath::parse(path).map_err(|e| Error::UnsafePath { path: path.to_owned(), reason: e.to_string() })
 }

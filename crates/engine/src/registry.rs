@@ -148,6 +148,8 @@ pub struct Skill {
     pub input_schema: Value,
     pub spec: SkillSpec,
     pub skill_md: String,
+    /// The input field naming the project directory (the property marked `"x-project-dir": true`).
+    project_field: String,
     validator: OnceLock<std::result::Result<jsonschema::Validator, String>>,
     pub(crate) templates: Templates,
 }
@@ -221,6 +223,10 @@ impl Templates {
 impl Skill {
     pub fn id(&self) -> &str {
         &self.entry.id
+    }
+    /// The input field that names the project directory.
+    pub fn project_field(&self) -> &str {
+        &self.project_field
     }
     /// The input schema's validator, compiled on first use; a schema that does not compile is a
     /// registry error naming its file.
@@ -405,6 +411,8 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
         return Err(Error::registry(&entry.input_schema, "not a valid JSON Schema: must be an object"));
     }
 
+    let project_field = project_field(&entry.input_schema, &input_schema)?;
+
     let spec_path = format!("{dir}/skill.json");
     let spec_json: Value = parse_json(&spec_path, file(&spec_path)?)?;
     check_step_paths(&spec_path, &spec_json)?;
@@ -449,7 +457,26 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
     inline.sort();
     inline.dedup();
     let templates = Templates { dir, sources, compiled: OnceLock::new(), inline, inline_compiled: OnceLock::new() };
-    Ok(Skill { entry, input_schema, spec, skill_md, validator: OnceLock::new(), templates })
+    Ok(Skill { entry, input_schema, spec, skill_md, project_field, validator: OnceLock::new(), templates })
+}
+
+/// The one input property marked `"x-project-dir": true`: where the skill writes.
+fn project_field(file: &str, schema: &Value) -> Result<String> {
+    let props = schema.get("properties").and_then(Value::as_object);
+    let marked: Vec<&String> = props
+        .into_iter()
+        .flatten()
+        .filter(|(_, p)| p.get("x-project-dir").and_then(Value::as_bool) == Some(true))
+        .map(|(name, _)| name)
+        .collect();
+    match marked[..] {
+        [name] => Ok(name.clone()),
+        [] => Err(Error::registry(
+            file,
+            "no property is marked `\"x-project-dir\": true`; mark the string property that names the project directory",
+        )),
+        _ => Err(Error::registry(file, "more than one property is marked `\"x-project-dir\": true`")),
+    }
 }
 
 /// The message of a tera error with its causes, which hold the useful part.
@@ -620,7 +647,10 @@ mod tests {
     fn a_broken_template_or_schema_fails_on_first_use_naming_the_file() {
         let mut files = repository_set();
         files.insert("skills/database-setup/templates/empty.tera".into(), b"{% if %}".to_vec());
-        files.insert("schemas/database-setup.input.schema.json".into(), br#"{"type": 12}"#.to_vec());
+        files.insert(
+            "schemas/database-setup.input.schema.json".into(),
+            br#"{"type": 12, "properties": {"projectPath": {"x-project-dir": true}}}"#.to_vec(),
+        );
         let registry = Registry::from_files(&files, Checks::Run).unwrap();
         let skill = registry.get("database-setup").unwrap();
         let err = skill.templates.render("templates/empty.tera", &tera::Context::new()).unwrap_err();

@@ -84,17 +84,17 @@ impl Report {
             .files
             .iter()
             .map(|f| FileReport {
-                path: f.path.clone(),
+                path: f.path.to_string(),
                 action: f.action,
                 reason: f.reason.clone(),
-                backup: backups.iter().find(|(p, _)| *p == f.path).map(|(_, b)| b.clone()),
+                backup: backups.iter().find(|(p, _)| p == f.path.as_str()).map(|(_, b)| b.clone()),
                 // A conflict always says what differs; a dry run also shows each update.
                 diff: (matches!(
                     (f.action, self.status),
                     (FileAction::Conflict, _) | (FileAction::Updated, Status::DryRun)
                 ) && !f.secret
                     && f.existing.as_deref() != Some(f.content.as_slice()))
-                .then(|| diff(f.existing.as_deref().unwrap_or_default(), &f.content, &f.path)),
+                .then(|| diff(f.existing.as_deref().unwrap_or_default(), &f.content, f.path.as_str())),
             })
             .collect();
         self.commands = plan.commands.iter().map(|c| c.run.clone()).collect();
@@ -237,7 +237,7 @@ pub(crate) fn message(report: &Report) -> String {
                     "아무것도 쓰지 않았습니다: {}개 파일이 생성될 내용과 다릅니다 ({}). 확인한 뒤 --force로 다시 실행하면 교체하며, 이전 파일은 {}/에 백업됩니다.",
                     conflict,
                     paths.join(", "),
-                    crate::apply::BACKUP_DIR
+                    crate::state::BACKUPS
                 )
             } else {
                 format!(
@@ -245,7 +245,7 @@ pub(crate) fn message(report: &Report) -> String {
                     conflict,
                     report.skill,
                     paths.join(", "),
-                    crate::apply::BACKUP_DIR
+                    crate::state::BACKUPS
                 )
             }
         }
