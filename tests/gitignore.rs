@@ -190,7 +190,7 @@ fn token_skill(root: &Path) {
     write(
         "schemas/token.json",
         r#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
-        "properties": {"projectPath": {"type": "string"}, "token": {"type": "string", "minLength": 8, "x-secret": true}},
+        "properties": {"projectPath": {"type": "string", "x-project-dir": true}, "token": {"type": "string", "minLength": 8, "x-secret": true}},
         "required": ["projectPath", "token"], "additionalProperties": false}"#,
     );
     write(
