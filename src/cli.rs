@@ -107,6 +107,15 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 1000)]
         max_conversations: usize,
     },
+    /// Write the assistant plugins for the built-in skill set into DIR: a Claude Code and Codex
+    /// marketplace whose plugin, DIR/plugin, is also a Gemini CLI extension and holds the Cursor
+    /// and VS Code MCP snippets.
+    Plugin {
+        dir: PathBuf,
+        /// Write nothing; list each file that differs from what would be written (exit 1 if any).
+        #[arg(long)]
+        check: bool,
+    },
     /// Undo a run that was killed part-way (normally done by the next run on the project).
     Recover {
         /// The project directory.
@@ -164,6 +173,7 @@ fn init_logging(verbose: u8) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
+    let other_skill_set = cli.skills_dir.is_some() || std::env::var_os("SKILLRUN_SKILLS_DIR").is_some();
     let registry = crate::skills::load(cli.skills_dir.as_deref())?;
     match cli.command {
         Command::List { json } => {
@@ -287,6 +297,26 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let limits = crate::conversation::Limits { max_conversations, ..Default::default() };
             crate::http::serve(registry, crate::http::Config::from_env(addr, roots, limits))?;
             Ok(EXIT_OK)
+        }
+        Command::Plugin { .. } if other_skill_set => {
+            eprintln!("skillrun: {}", crate::plugin::Error::OtherSkillSet);
+            Ok(EXIT_INVALID)
+        }
+        Command::Plugin { dir, check } => {
+            let files = crate::plugin::files(&registry)?;
+            if !check {
+                crate::plugin::write(&dir, &files)?;
+                print(&format!("wrote the plugin ({} files) under {}", files.len(), dir.display()));
+                for line in crate::plugin::check(&dir, &files) {
+                    eprintln!("skillrun: {line} (left as it is; remove it if it is stale)");
+                }
+                return Ok(EXIT_OK);
+            }
+            let drift = crate::plugin::check(&dir, &files);
+            for line in &drift {
+                print(line);
+            }
+            Ok(if drift.is_empty() { EXIT_OK } else { EXIT_FAILURE })
         }
         Command::Recover { project } => {
             let location = crate::locate::Roots::anywhere().locate(&project.to_string_lossy())?;

@@ -11,6 +11,7 @@ mod gitignore;
 mod hostile;
 mod http;
 mod mcp;
+mod packaging;
 mod safety;
 mod secrets;
 mod skills_dir;

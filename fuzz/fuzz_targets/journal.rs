@@ -189,6 +189,15 @@ fuzz_target!(|case: Case| {
     }
     let outside_before = snapshot(&outside);
     let project_before = snapshot(&project);
+    // Whether the record names the user file with its true inode (read before recovery acts).
+    let user_ino = project_before_ino(&project_before);
+    let named_with_inode = case.genuine
+        && case.raw.is_none()
+        && !case.no_record
+        && case.entries.iter().take(8).any(|e| {
+            path_text(&e.path, &outside) == "important.txt"
+                && e.staged.as_ref().is_some_and(|i| ino(i, &project, &outside) == user_ino)
+        });
     let dir = ProjectDir::open(&project).unwrap();
     let result = recover(&dir);
     assert_eq!(snapshot(&outside), outside_before, "the outside directory changed: {result:?}");
@@ -205,13 +214,6 @@ fuzz_target!(|case: Case| {
         assert_eq!(kept(&snapshot(&project)), kept(&project_before), "{result:?}");
     }
     // The user file is changed only when the record names it with its true inode.
-    let named_with_inode = case.genuine
-        && case.raw.is_none()
-        && !case.no_record
-        && case.entries.iter().take(8).any(|e| {
-            path_text(&e.path, &outside) == "important.txt"
-                && e.staged.as_ref().is_some_and(|i| ino(i, &project, &outside) == project_before_ino(&project_before))
-        });
     if !named_with_inode {
         assert_eq!(
             std::fs::read(project.join("important.txt")).ok(),

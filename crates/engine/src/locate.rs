@@ -250,7 +250,9 @@ pub fn lock_wait() -> Duration {
 
 fn wait_for_lock(dir: &ProjectDir) -> Result<ProjectDir, crate::Error> {
     use rustix::fs::FlockOperation;
-    let held = dir.try_clone()?;
+    // A description of its own: a lock through a shared one would outlive the run (and two runs
+    // in one process sharing it would not exclude each other).
+    let held = dir.reopen()?;
     let deadline = Instant::now() + lock_wait();
     let mut told = false;
     loop {

@@ -203,6 +203,15 @@ impl ProjectDir {
         Ok(ProjectDir { fd, path: self.path.clone() })
     }
 
+    /// A new open file description of the same directory (`openat(fd, ".")`), where
+    /// [`ProjectDir::try_clone`] shares one: a `flock` taken through it is its own, released when
+    /// it is dropped, whatever other handles of the directory live on (a server's roots do).
+    pub fn reopen(&self) -> Result<ProjectDir, FsError> {
+        let fd = rustix::fs::openat(&self.fd, ".", dir_flags(), Mode::empty())
+            .map_err(|e| FsError::io(self.path.display(), e))?;
+        Ok(ProjectDir { fd, path: self.path.clone() })
+    }
+
     /// How the directory was named (for messages; never used to reach it).
     pub fn path(&self) -> &Path {
         &self.path
