@@ -185,8 +185,10 @@ fn init_logging(verbose: u8) {
     let no_rmcp_payloads = tracing_subscriber::filter::filter_fn(|meta| {
         !(meta.target().starts_with("rmcp") && *meta.level() > tracing::Level::INFO)
     });
+    // Every line is redacted on its way out (skillrun::secret::redact): no URL password or
+    // secret value reaches the log, whatever an event carries.
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::secret::Redacting::new(std::io::stderr()))
         .with_ansi(std::io::stderr().is_terminal())
         .with_filter(filter.and(no_rmcp_payloads));
     let _ = tracing_subscriber::registry().with(layer).try_init();

@@ -27,7 +27,7 @@ fn urls_become_the_async_drivers_in_env_only() {
             "mysql",
         ),
         ("sqlite:///./app.db", "sqlite+aiosqlite:///./app.db", "sqlite"),
-        ("postgresql://app:p@ss%w0rd@db/app", "postgresql+asyncpg://app:p%40ss%25w0rd@db/app", "postgresql"),
+        ("postgresql://app:p%40ss%w0rd@db/app", "postgresql+asyncpg://app:p%40ss%25w0rd@db/app", "postgresql"),
     ] {
         let t = Test::new();
         let json = t.database_setup(given, &[]).code(0).json();

@@ -8,6 +8,7 @@ mod cli;
 mod conversation;
 mod e2e;
 mod faults;
+mod gitignore;
 mod hostile;
 mod http;
 mod mcp;

@@ -1,7 +1,9 @@
 //! Secrets: passwords that need care in a URL (`@ % : /`, spaces, quotes, template syntax,
-//! non-ASCII) reach a real PostgreSQL login through the generated settings, given raw or
-//! percent-encoded; and no password appears in any generated file but `.env`, in the report, in
-//! the answers file, or in a log line at any level, even when the input is refused.
+//! non-ASCII, common words) reach a real PostgreSQL login through the generated settings, given
+//! raw (where the raw URL has one reading) or percent-encoded; a raw form that can be read two
+//! ways is refused with the fix; no password or secret query value appears in any generated file
+//! but `.env`, in the report, the answers file, a chat reply, an MCP result or a log line at any
+//! level, even when the input is refused; and a password that is a common word garbles nothing.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -12,8 +14,10 @@ use crate::support::{Test, ci, skip_unless_ci};
 /// server's other rules say: the machine's server trusts every local login otherwise.
 const GROUP: &str = "skillrun_password_auth";
 
-const PASSWORDS: [&str; 11] = [
+const PASSWORDS: [&str; 15] = [
     "p@ss:w/rd",
+    "pa/ss",
+    "p?x",
     "100%sure",
     "with space",
     "pässwörd",
@@ -24,7 +28,17 @@ const PASSWORDS: [&str; 11] = [
     "a#b?c&d=e;f",
     "%41%2F",
     "tab%09 and newline%0A",
+    "postgres",
+    "app",
 ];
+
+/// Passwords that are also ordinary words of a project (paths, database kinds, user names).
+const COMMON: [&str; 8] = ["postgres", "app", "test", "root", "localhost", "sqlite", "db", "user"];
+
+/// Whether a raw password in a URL's userinfo makes it readable two ways (it is refused raw).
+fn ambiguous(password: &str) -> bool {
+    password.contains(['@', '/', '?', '#'])
+}
 
 fn psql(sql: &str, vars: &[(&str, &str)]) -> Result<String, String> {
     let mut cmd = Command::new("psql");
@@ -119,8 +133,22 @@ fn passwords_that_need_care_log_in_to_postgresql_through_the_generated_settings(
         let role = format!("skillrun_pw_{}_{i}", std::process::id());
         psql(&format!("CREATE ROLE {role} LOGIN PASSWORD :'pw' IN ROLE {GROUP};"), &[("pw", &password)])
             .unwrap_or_else(|e| panic!("create role: {e}"));
-        let forms: Vec<String> =
-            if has_escape(given) { vec![given.to_string()] } else { vec![given.to_string(), encode(given)] };
+        if ambiguous(given) && !has_escape(given) {
+            // Raw, it can be read two ways: refused, naming the field and the fix.
+            let t = Test::new().env("RUST_LOG", "trace");
+            let ran = t.database_setup(&format!("postgresql://{role}:{given}@127.0.0.1:5432/test"), &[]).code(2);
+            let error = &ran.json()["errors"][0];
+            assert_eq!(error["field"], "/databaseUrl");
+            assert!(error["message"].as_str().unwrap().contains("percent-encode"), "{error}");
+            assert!(!ran.stdout.contains(given) && !ran.stderr.contains(given), "password #{i} echoed");
+        }
+        let mut forms: Vec<String> = vec![encode(given)];
+        if !has_escape(given) && !ambiguous(given) && encode(given) != *given {
+            forms.push(given.to_string());
+        }
+        if has_escape(given) {
+            forms = vec![given.to_string()];
+        }
         for form in forms {
             let t = Test::new().env("RUST_LOG", "trace");
             // A project path that itself holds quotes, template syntax and non-ASCII.
@@ -136,13 +164,7 @@ fn passwords_that_need_care_log_in_to_postgresql_through_the_generated_settings(
             let ran =
                 crate::support::run_command(t.command(["run", "database-setup", "--json", "--input", &input]), None);
             assert_eq!(ran.code, 0, "password #{i}: {}", ran.stderr);
-            assert_no_secret(
-                &[&password, &form, &encode(&password)],
-                &project,
-                &ran.stdout,
-                &ran.stderr,
-                &format!("password #{i}"),
-            );
+            assert_no_secret(&password, &project, &ran.stdout, &ran.stderr, &format!("password #{i}"));
             let out = Command::new(&python)
                 .arg(checker)
                 .arg(&project)
@@ -165,27 +187,46 @@ fn passwords_that_need_care_log_in_to_postgresql_through_the_generated_settings(
     assert!(ci() || checked > 0);
 }
 
-/// Every file of the project but `.env`, and the run's stdout and stderr, are free of every form
-/// of the password.
+/// Every URL in every file of the project but `.env`, and in the run's stdout and stderr, holds
+/// `***`, `change-me` or the examples' `password` where a password goes; a password that is not a common word is nowhere
+/// in them in any form.
 #[track_caller]
-fn assert_no_secret(forms: &[&str], project: &std::path::Path, stdout: &str, stderr: &str, what: &str) {
+fn assert_no_secret(password: &str, project: &std::path::Path, stdout: &str, stderr: &str, what: &str) {
     let mut files = Vec::new();
     walk(project, &mut files);
     assert!(files.iter().any(|(p, _)| p.ends_with(".skillrun/answers.json")), "{what}: an answers file is written");
-    for form in forms.iter().filter(|f| f.len() >= 3) {
-        for (path, bytes) in &files {
-            if path.ends_with("/.env") {
-                continue;
-            }
-            assert!(!String::from_utf8_lossy(bytes).contains(form), "{what}: the password is in {path}");
+    let mut texts: Vec<(String, String)> = files
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with("/.env"))
+        .map(|(p, b)| (p, String::from_utf8_lossy(&b).into_owned()))
+        .collect();
+    texts.push(("the report".into(), stdout.to_owned()));
+    texts.push(("the log".into(), stderr.to_owned()));
+    let forms = [password.to_owned(), encode(password)];
+    for (name, text) in &texts {
+        for shown in url_passwords(text) {
+            // `password` is the templates' own example (`user:password@localhost`).
+            assert!(
+                matches!(shown.as_str(), "***" | "change-me" | "password"),
+                "{what}: {name} shows the password {shown:?}"
+            );
         }
-        assert!(!stdout.contains(form), "{what}: the password is in the report");
-        assert!(!stderr.contains(form), "{what}: the password is in the log");
+        if !COMMON.contains(&password) {
+            for form in &forms {
+                assert!(!text.contains(form.as_str()), "{what}: the password is in {name}");
+            }
+        }
     }
     assert!(
         stderr.contains("TRACE") || stderr.contains("DEBUG") || stderr.contains("INFO"),
         "{what}: logs were captured"
     );
+}
+
+/// What stands where a password goes in each URL of `text` (`scheme://user:PASSWORD@`).
+fn url_passwords(text: &str) -> Vec<String> {
+    let userinfo = regex::Regex::new(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:([^\s@]*)@").unwrap();
+    userinfo.captures_iter(text).map(|c| c[1].to_owned()).collect()
 }
 
 fn walk(dir: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
@@ -283,4 +324,130 @@ fn hostile_characters_in_a_url_stay_inside_the_env_value() {
     let ran = t.database_setup("sqlite:///./${HOME}.db", &[]).code(2);
     assert_eq!(ran.json()["errors"][0]["field"], "/databaseUrl");
     assert!(ran.json()["errors"][0]["message"].as_str().unwrap().contains("`${`"), "{}", ran.stdout);
+}
+
+/// A password that is a common word (`postgres`, `app`, `db`, ...) changes nothing in the report
+/// (paths, dbType, diffs), the answers file or `.env.example` compared with a unique password,
+/// and shows nowhere as a password; `.env` holds it.
+#[test]
+fn passwords_that_are_common_words_garble_nothing_and_show_nowhere() {
+    let run = |password: &str| -> Vec<String> {
+        let t = Test::new().env("RUST_LOG", "trace");
+        // The project's own path holds the words too.
+        let project = t.dir.path().join("postgres/app");
+        std::fs::create_dir_all(&project).unwrap();
+        std::fs::write(project.join("requirements.txt"), "fastapi\n").unwrap();
+        std::fs::write(project.join(".gitignore"), "app.db\n").unwrap();
+        let url = format!("postgresql://postgres:{password}@localhost:5432/test?application_name=app");
+        let input = serde_json::json!({"projectPath": project, "databaseUrl": url}).to_string();
+        let run = |extra: &[&str]| {
+            let mut cmd = t.command(["run", "database-setup", "--input", &input]);
+            cmd.args(extra);
+            crate::support::run_command(cmd, None).code(0)
+        };
+        let dry_json = run(&["--dry-run", "--json"]);
+        let dry_text = run(&["--dry-run"]);
+        let applied = run(&["--json"]);
+        let read = |rel: &str| std::fs::read_to_string(project.join(rel)).unwrap();
+        assert_eq!(
+            read(".env"),
+            format!("DATABASE_URL=postgresql+asyncpg://postgres:{password}@localhost:5432/test?application_name=app\n")
+        );
+        for ran in [&dry_json, &dry_text, &applied] {
+            assert_no_secret(password, &project, &ran.stdout, &ran.stderr, password);
+        }
+        let tmp = t.dir.path().display().to_string();
+        [dry_json.stdout, dry_text.stdout, applied.stdout, read(".skillrun/answers.json"), read(".env.example")]
+            .iter()
+            .map(|s| s.replace(&tmp, "<tmp>"))
+            .collect()
+    };
+    let baseline = run("Bq7-unique-pw");
+    assert!(baseline[0].contains("<tmp>/postgres/app") && baseline[2].contains("app/core/config.py"));
+    assert!(
+        baseline[3]
+            .contains(r#""databaseUrl": "postgresql+asyncpg://postgres:***@localhost:5432/test?application_name=app""#)
+    );
+    for word in COMMON {
+        let got = run(word);
+        for (i, what) in ["dry-run report", "dry-run text", "report", "answers file", ".env.example"].iter().enumerate()
+        {
+            assert_eq!(got[i], baseline[i], "password {word:?}: the {what} differs");
+        }
+    }
+}
+
+/// Query parameters that carry secrets (`sslpassword`, a JDBC URL's `password`) are secrets in
+/// every mode: never in the report (JSON or text), the answers file, `.env.example` (a
+/// placeholder there; `sslkey`, a file path, is kept), a chat reply, an MCP result or a log line.
+#[test]
+fn secret_query_parameters_stay_secret_in_every_mode() {
+    let secrets = ["Pw-q1-secret", "Ssl-q2-secret", "Jd-q4-secret"];
+    let urls = [
+        "postgresql://app:Pw-q1-secret@db:5432/app?sslpassword=Ssl-q2-secret&sslkey=/keys/client.key",
+        "jdbc:postgresql://db:5432/app?user=app&password=Jd-q4-secret&sslpassword=Ssl-q2-secret&sslkey=/keys/client.key",
+    ];
+    let clean = |what: &str, text: &str| {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{what} holds {secret}: {text}");
+        }
+    };
+    let check_project = |project: &std::path::Path, url: &str| {
+        let env = std::fs::read_to_string(project.join(".env")).unwrap();
+        assert!(env.contains("sslpassword=Ssl-q2-secret"), "{url}: {env}");
+        let example = std::fs::read_to_string(project.join(".env.example")).unwrap();
+        assert!(example.contains("sslpassword=change-me&sslkey=/keys/client.key"), "{url}: {example}");
+        clean(".env.example", &example);
+        let mut files = Vec::new();
+        walk(project, &mut files);
+        for (path, bytes) in files.iter().filter(|(p, _)| !p.ends_with("/.env")) {
+            clean(path, &String::from_utf8_lossy(bytes));
+        }
+    };
+    for url in urls {
+        // The command line, JSON and text, with every log level.
+        for extra in [&["--json"][..], &[]] {
+            let t = Test::new().env("RUST_LOG", "trace");
+            let mut cmd = t.command(["run", "database-setup", "--input"]);
+            cmd.arg(serde_json::json!({"projectPath": t.project(), "databaseUrl": url}).to_string()).args(extra);
+            let ran = crate::support::run_command(cmd, None).code(0);
+            clean("the report", &ran.stdout);
+            clean("the log", &ran.stderr);
+            assert!(ran.stderr.contains("INFO"), "logs were captured: {}", ran.stderr);
+            check_project(&t.project(), url);
+        }
+        // A chat: the URL in the first message, then yes.
+        let t = Test::new().env("RUST_LOG", "trace");
+        let lines = format!(
+            "{}\n{}\n",
+            serde_json::json!({"text": format!("set up the database in {} with {url}", t.project().display())}),
+            serde_json::json!({"text": "yes"})
+        );
+        let ran = t.run_with(&["chat", "--json"], &lines).code(0);
+        assert!(ran.stdout.contains("\"step\":\"done\""), "{}", ran.stdout);
+        clean("a chat reply", &ran.stdout);
+        clean("the chat log", &ran.stderr);
+        check_project(&t.project(), url);
+        // An MCP tool call over stdio.
+        let t = Test::new();
+        let mut server = crate::mcp::Server::start_with(&[("RUST_LOG", "trace")]);
+        server.initialize("2025-06-18");
+        let result = server.call("database-setup", serde_json::json!({"projectPath": t.project(), "databaseUrl": url}));
+        assert_eq!(result["structuredContent"]["status"], "applied", "{result}");
+        clean("an MCP result", &result.to_string());
+        let (_, stderr, _) = server.finish();
+        clean("the MCP log", &stderr);
+        check_project(&t.project(), url);
+    }
+}
+
+/// Every log line goes through the redactor: a conversation id that holds a URL with a password
+/// (the caller's own text, logged at debug) reaches the log redacted.
+#[test]
+fn log_lines_are_redacted_whatever_they_carry() {
+    let t = Test::new().env("RUST_LOG", "debug");
+    let line = serde_json::json!({"conversation": "postgresql://u:Log-s3cret-pw@h/db?token=Log-t0ken", "text": "DB 설정 해줘"});
+    let ran = t.run_with(&["chat", "--json"], &format!("{line}\n")).code(0);
+    assert!(ran.stderr.contains("postgresql://u:***@h/db?token=***"), "{}", ran.stderr);
+    assert!(!ran.stderr.contains("Log-s3cret-pw") && !ran.stderr.contains("Log-t0ken"), "{}", ran.stderr);
 }

@@ -60,7 +60,42 @@ fn url_errors_in_both_languages() {
         assert!(errs[0].1.contains("`sqlite:///./app.db`") && !errs[0].1.contains("hunter22"), "{}", errs[0].1);
     }
     let errs = errors(r#"{"projectPath": "p", "databaseUrl": "sqlite://u:a/b@c@db.local/app.db"}"#, "en");
-    assert!(errs[0].1.contains("(`sqlite://db.local`)") && !errs[0].1.contains("a/b@c"), "{}", errs[0].1);
+    assert!(errs[0].1.contains("names a host for a file database") && !errs[0].1.contains("a/b@c"), "{}", errs[0].1);
+}
+
+/// A URL SQLAlchemy and RFC 3986 (or libpq) would split differently is refused, in the request's
+/// language, with the character to encode and its encoding, and without a piece of the URL.
+#[test]
+fn a_url_read_two_ways_is_refused_with_the_fix() {
+    for (url, fixes) in [
+        ("postgresql://app:p@ss@db/app", &["`@` -> `%40`"][..]),
+        ("postgresql://app:pa/ss@db/app", &["`/` -> `%2F`"]),
+        ("mysql://app:p?ss@db/app", &["`?` -> `%3F`"]),
+        ("postgresql://app:p#ss@db/app", &["`#` -> `%23`"]),
+        ("postgresql://app:a@b/c?d#e@db:5432/app", &["`@` -> `%40`", "`/` -> `%2F`", "`?` -> `%3F`", "`#` -> `%23`"]),
+        ("postgresql://db:5432/app?application_name=a@b", &["`@` -> `%40`"]),
+    ] {
+        for (lang, words) in [("en", "can be read in more than one way"), ("ko", "두 가지 이상으로 읽을 수 있어")]
+        {
+            let input = serde_json::json!({"projectPath": "p", "databaseUrl": url}).to_string();
+            let errs = errors(&input, lang);
+            assert_eq!(errs[0].0, "/databaseUrl", "{url}");
+            let message = &errs[0].1;
+            assert!(message.contains(words), "{url}: {message}");
+            for fix in fixes {
+                assert!(message.contains(fix), "{url}: {message}");
+            }
+            for piece in ["ss@", "pa/", "p?", "p#", "a@b", "5432/app"] {
+                assert!(!message.contains(piece), "{url}: {message}");
+            }
+        }
+    }
+    // The same passwords percent-encoded are taken.
+    for url in ["postgresql://app:p%40ss@db/app", "postgresql://app:pa%2Fss@db/app", "mysql://app:p%3Fss@db/app"] {
+        let t = crate::support::Test::new();
+        t.database_setup(url, &[]).code(0);
+        assert!(t.read(".env").contains(url.split_once("://").unwrap().1.split('@').next().unwrap()), "{url}");
+    }
 }
 
 #[test]

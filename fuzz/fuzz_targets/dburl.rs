@@ -2,9 +2,12 @@
 //!
 //! Invariants: no panic; the answer does not depend on the language, and naming the kind the URL
 //! has changes nothing while naming another one is a `/dbType` error; a derived URL is canonical
-//! (deriving it again gives the same URL, example, kind and no new secret), keeps the input's
-//! host, port and database, holds the password only percent-encoded, and its `.env.example` copy
-//! differs from it only where the password was; no error message holds the URL's password.
+//! (deriving it again gives the same URL, redacted form, example and kind), is read by
+//! SQLAlchemy's `make_url` exactly as the input was (user, password, host, port, database) and
+//! the same way by RFC 3986, holds user and password percent-encoded, and its redacted and
+//! `.env.example` copies differ from it only in the password and the values of secret query
+//! parameters; the redacted form is what `skillrun::secret::redact` makes of the URL; no error
+//! message holds the URL's password.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -13,7 +16,7 @@ use libfuzzer_sys::fuzz_target;
 use skillrun::Lang;
 use skillrun::dburl::{Derived, Spec, derive};
 use skillrun::registry::Derive;
-use skillrun_fuzz::{assert_no_secret, passwords};
+use skillrun_fuzz::{assert_no_secret, passwords, rfc3986_userinfo, sqlalchemy};
 
 fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
@@ -63,47 +66,60 @@ fn percent_encoded(s: &str) -> bool {
     })
 }
 
-const SECRET_KEYS: [&str; 5] = ["password", "passwd", "pwd", "secret", "token"];
+/// The input as the runtime reads it: trimmed, unquoted when it opened with a quote or `<`,
+/// without a `jdbc:` prefix.
+fn as_given(url: &str) -> &str {
+    let quote = |c| c == '"' || c == '\'' || c == '<' || c == '>';
+    let trimmed = url.trim();
+    let unquoted = trimmed.trim_start_matches(quote).trim_start();
+    let url = if unquoted.len() < trimmed.len() { unquoted.trim_end_matches(quote).trim_end() } else { trimmed };
+    url.get(..5).filter(|p| p.eq_ignore_ascii_case("jdbc:")).map_or(url, |_| &url[5..])
+}
 
 fn check_derived(url: &str, d: &Derived) {
     let spec = spec();
     let dialect = &spec.dialects[&d.db_type];
+    let full = d.url.expose();
     assert_eq!(d.driver, dialect.driver);
-    assert!(d.url.starts_with(&format!("{}://", dialect.async_scheme)), "{url:?} -> {:?}", d.url);
-    // Canonical: deriving again changes nothing and finds no secret that was not already known.
-    let again = derive(spec, &d.url, Some(&d.db_type), Lang::En)
-        .unwrap_or_else(|e| panic!("{url:?} -> {:?}, which is refused: {}", d.url, e.message));
-    assert_eq!((&again.url, &again.url_example, &again.db_type), (&d.url, &d.url_example, &d.db_type), "{url:?}");
+    assert!(full.starts_with(&format!("{}://", dialect.async_scheme)), "{url:?} -> {full:?}");
+    assert_eq!(format!("{:?} {}", d.url, d.url), "Secret(***) ***");
+    // Canonical: deriving again changes nothing.
+    let again = derive(spec, full, Some(&d.db_type), Lang::En)
+        .unwrap_or_else(|e| panic!("{url:?} -> {full:?}, which is refused: {}", e.message));
+    assert_eq!(
+        (&again.url, &again.url_redacted, &again.url_example, &again.db_type),
+        (&d.url, &d.url_redacted, &d.url_example, &d.db_type),
+        "{url:?}"
+    );
     assert_eq!(again.rewritten_from, None);
-    for secret in &again.secrets {
-        assert!(d.secrets.contains(secret), "{url:?}: a second pass finds a new secret {secret:?}");
-    }
+    // The one redactor agrees with the derivation's own.
+    assert_eq!(skillrun::secret::redact(full), d.url_redacted, "{url:?}");
     if dialect.file {
-        assert_eq!(d.url, d.url_example);
-        assert!(d.secrets.is_empty());
+        assert_eq!((full, full), (d.url_redacted.as_str(), d.url_example.as_str()));
         return;
     }
-    let p = parts(&d.url);
+    // SQLAlchemy reads the derived URL as it reads the input; RFC 3986 agrees on the userinfo.
+    let given = sqlalchemy(as_given(url)).unwrap_or_else(|| panic!("{url:?} is accepted but SQLAlchemy cannot read it"));
+    let read = sqlalchemy(full).unwrap_or_else(|| panic!("{url:?} -> {full:?}, which SQLAlchemy cannot read"));
+    assert_eq!(given, read, "{url:?} -> {full:?}: SQLAlchemy reads them differently");
+    assert_eq!(rfc3986_userinfo(full), (read.user.clone(), read.password.clone()), "{url:?} -> {full:?}");
+    let p = parts(full);
+    let r = parts(&d.url_redacted);
     let e = parts(&d.url_example);
-    // The input's host, port and database survive as written.
-    for piece in [Some(p.host), p.port, p.database].into_iter().flatten() {
-        assert!(url.contains(piece), "{url:?} -> {:?}: {piece:?} is not from the input", d.url);
-    }
+    assert_eq!((p.user, p.host, p.port, p.database), (r.user, r.host, r.port, r.database), "{url:?}");
     assert_eq!((p.user, p.host, p.port, p.database), (e.user, e.host, e.port, e.database), "{url:?}");
-    // The password: encoded in the URL, one of the secrets (decoded), the placeholder in the example.
     if let Some(user) = p.user {
         assert!(percent_encoded(user), "{url:?} -> user {user:?} is not percent-encoded");
     }
     match p.password {
         Some(pw) => {
             assert!(percent_encoded(pw), "{url:?} -> password {pw:?} is not percent-encoded");
-            let decoded = percent_encoding::percent_decode_str(pw).decode_utf8_lossy();
-            assert!(decoded.is_empty() || d.secrets.iter().any(|s| *s == decoded), "{url:?}: {decoded:?} not secret");
-            assert_eq!(e.password, Some(spec.placeholder_password.as_str()), "{url:?}");
+            let (redacted, example) = if pw.is_empty() { ("", "") } else { ("***", spec.placeholder_password.as_str()) };
+            assert_eq!((r.password, e.password), (Some(redacted), Some(example)), "{url:?}");
         }
-        None => assert_eq!(e.password, None, "{url:?}"),
+        None => assert_eq!((r.password, e.password), (None, None), "{url:?}"),
     }
-    // Query values under secret keys are replaced in the example, the rest is kept.
+    // Query values under secret names are replaced, the rest is kept.
     let pairs = |q: Option<&str>| -> Vec<(String, String)> {
         q.unwrap_or("")
             .split('&')
@@ -111,14 +127,15 @@ fn check_derived(url: &str, d: &Derived) {
             .map(|p| p.split_once('=').map_or((p.to_owned(), String::new()), |(k, v)| (k.to_owned(), v.to_owned())))
             .collect()
     };
-    let (url_query, example_query) = (pairs(p.query), pairs(e.query));
-    assert_eq!(url_query.len(), example_query.len(), "{url:?}");
-    for ((k, v), (ek, ev)) in url_query.iter().zip(&example_query) {
-        assert_eq!(k, ek);
-        if SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str()) {
-            assert_eq!(ev, "change-me", "{url:?}");
+    let (url_query, redacted_query, example_query) = (pairs(p.query), pairs(r.query), pairs(e.query));
+    assert_eq!((url_query.len(), url_query.len()), (redacted_query.len(), example_query.len()), "{url:?}");
+    for (((k, v), (rk, rv)), (ek, ev)) in url_query.iter().zip(&redacted_query).zip(&example_query) {
+        assert_eq!((k, k), (rk, ek));
+        let name = percent_encoding::percent_decode_str(k).decode_utf8_lossy();
+        if skillrun::secret::is_secret_name(&name) && !v.is_empty() {
+            assert_eq!((rv.as_str(), ev.as_str()), ("***", spec.placeholder_password.as_str()), "{url:?}");
         } else {
-            assert_eq!(v, ev, "{url:?}");
+            assert_eq!((v, v), (rv, ev), "{url:?}");
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Oracles shared by the fuzz targets: where a password sits in a database URL (found without
-//! skillrun's parser), and whether a text leaks it.
+//! skillrun's parser), how SQLAlchemy's `make_url` and RFC 3986 split a URL (ports of their
+//! rules, independent of skillrun's), and whether a text leaks a password.
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// The passwords a URL may hold, read the naive way: the text between the first `:` and an `@`
 /// after `scheme://` that a plain `host[:port]` follows (every such `@` is tried, since a
@@ -87,4 +88,63 @@ fn boilerplate() -> &'static str {
         text.push_str(&std::env::temp_dir().display().to_string());
         text
     })
+}
+
+/// A URL's parts as a reader splits them: user name and password decoded, the rest as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<String>,
+    pub database: Option<String>,
+}
+
+/// SQLAlchemy 2.x's `make_url` (`sqlalchemy/engine/url.py`, `_parse_url`): its regular
+/// expression, which the `regex` crate matches with the same leftmost-first preferences as
+/// Python's backtracking engine; `unquote` on user name and password.
+pub fn sqlalchemy(url: &str) -> Option<Split> {
+    static PATTERN: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?x)\A
+            (?P<name>[\w\+]+)://
+            (?:
+                (?P<username>[^:/]*)
+                (?::(?P<password>[^@]*))?
+            @)?
+            (?:
+                (?:
+                    \[(?P<ipv6host>[^/\?]+)\] |
+                    (?P<ipv4host>[^/:\?]+)
+                )?
+                (?::(?P<port>[^/\?]*))?
+            )?
+            (?:/(?P<database>[^\?]*))?
+            (?:\?(?P<query>.*))?",
+        )
+        .expect("valid regex")
+    });
+    let c = PATTERN.captures(url)?;
+    let text = |name: &str| c.name(name).map(|m| m.as_str().to_owned());
+    let unquote = |name: &str| c.name(name).map(|m| percent_encoding::percent_decode_str(m.as_str()).decode_utf8_lossy().into_owned());
+    Some(Split {
+        user: unquote("username"),
+        password: unquote("password"),
+        host: text("ipv4host").or_else(|| text("ipv6host")).filter(|h| !h.is_empty()),
+        port: text("port").filter(|p| !p.is_empty()),
+        database: text("database"),
+    })
+}
+
+/// RFC 3986's split of the userinfo: the authority ends at the first `/ ? #`, the userinfo at
+/// the last `@` in it, the user name at its first `:`. Decoded.
+pub fn rfc3986_userinfo(url: &str) -> (Option<String>, Option<String>) {
+    let Some((_, rest)) = url.split_once("://") else { return (None, None) };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let Some((userinfo, _)) = authority.rsplit_once('@') else { return (None, None) };
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    match userinfo.split_once(':') {
+        Some((u, p)) => (Some(decode(u)), Some(decode(p))),
+        None => (Some(decode(userinfo)), None),
+    }
 }

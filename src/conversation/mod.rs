@@ -22,7 +22,7 @@ use crate::registry::{Registry, Skill};
 use crate::report::{Report, Status};
 use crate::trigger::Lang;
 pub use engine::Engine;
-use words::{evidence, is_cancel, passwords, preview, say, scrub, summary, yes_no};
+use words::{evidence, is_cancel, preview, say, scrub, summary, yes_no};
 
 /// How much the engine holds.
 #[derive(Debug, Clone, Copy)]
@@ -202,8 +202,6 @@ struct Conversation {
     input: Map<String, Value>,
     pending: Pending,
     lang: Lang,
-    /// Every secret seen in this conversation, scrubbed from each reply.
-    secrets: Vec<String>,
 }
 
 /// What a turn on a conversation in progress comes to.
@@ -248,9 +246,7 @@ impl Core {
             input: Map::new(),
             pending: Pending::Confirming,
             lang,
-            secrets: Vec::new(),
         };
-        conversation.secrets.extend(passwords(text));
         let problems = absorb(skill, &self.roots, &mut conversation, crate::chat::extract(skill, text));
         let turn = self.advance(skill, &mut conversation, id, problems);
         let ongoing = turn.step.ongoing().then_some(conversation);
@@ -293,7 +289,6 @@ impl Core {
                 "Cancelled; nothing was written.",
             ));
         }
-        c.secrets.extend(passwords(text));
         let mut found = crate::chat::extract(skill, text);
         Next::Turn(match c.pending.clone() {
             Pending::Confirming if found.is_empty() => match yes_no(text) {
@@ -428,7 +423,6 @@ fn absorb(skill: &Skill, roots: &Roots, c: &mut Conversation, found: Map<String,
         });
         match checked {
             Ok(checked) => {
-                c.secrets.extend(checked.secrets);
                 c.input.insert(field.clone(), checked.value);
             }
             Err(errors) => {
@@ -449,7 +443,7 @@ fn turn(c: &Conversation, id: &str, step: Step, field: Option<String>, reply: St
         step,
         skill: Some(c.skill.clone()),
         field,
-        reply: scrub(reply, &c.secrets),
+        reply: scrub(reply),
         report,
         revision: 0,
     }

@@ -1,6 +1,6 @@
 //! How the conversation engine reads a message and words a reply: the language a message shows,
-//! yes / no / cancel in Korean and English, passwords to scrub, the plan preview and the summary
-//! after a run.
+//! yes / no / cancel in Korean and English, the redaction of every reply, the plan preview and
+//! the summary after a run.
 
 use serde_json::Value;
 
@@ -58,16 +58,10 @@ pub(super) fn say(lang: Lang, ko: &str, en: &str) -> String {
     if lang == Lang::Ko { ko.to_owned() } else { en.to_owned() }
 }
 
-pub(super) fn scrub(mut text: String, secrets: &[String]) -> String {
-    crate::report::scrub_text(&mut text, secrets);
-    text
-}
-
-/// Passwords written in URLs (`scheme://user:password@host`), as typed.
-pub(super) fn passwords(text: &str) -> Vec<String> {
-    static USERINFO: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"://[^/\s:@]*:([^@\s/]+)@").expect("valid regex"));
-    USERINFO.captures_iter(text).map(|c| c[1].to_owned()).collect()
+/// A reply with every URL password and secret value redacted ([`crate::secret::redact`]), by
+/// where it stands, not by what it equals: a password such as `app` leaves `app/core/config.py`.
+pub(super) fn scrub(text: String) -> String {
+    crate::secret::redact_owned(text)
 }
 
 /// The language a message is written in, if it shows one: Hangul is Korean; an English word

@@ -1,13 +1,17 @@
 //! The `database-url` derive step: reads a database URL as people write it (bare, sync-driver,
-//! async-driver, with or without an encoded password) and derives the async driver's URL, the
-//! database kind, and a copy without the password for `.env.example`.
+//! async-driver, JDBC, quoted, with or without an encoded password) and derives the async
+//! driver's URL (a [`Secret`]), its redacted form, the database kind, and a copy with
+//! placeholders for `.env.example`. A URL that SQLAlchemy, RFC 3986 and libpq would split
+//! differently (a raw `@ / ? #` in a password) is refused with the fix, never guessed.
 //!
 //! Which schemes belong to which kind, and each kind's async driver, are data (`skill.json`).
 
 use std::collections::BTreeMap;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde::Deserialize;
 
+use crate::secret::Secret;
 use crate::trigger::Lang;
 
 /// The step as written in `skill.json`.
@@ -54,29 +58,32 @@ pub struct Dialect {
 pub struct Derived {
     pub db_type: String,
     pub driver: String,
-    pub url: String,
+    /// The async driver's URL, password and all: only a secret file (`.env`) is written with it.
+    pub url: Secret,
+    /// The same URL with the password and the values of secret query parameters
+    /// ([`crate::secret::is_secret_name`]) replaced by `***`: what every other file, the report and
+    /// the answers file see. It is what [`crate::secret::redact`] makes of `url`.
+    pub url_redacted: String,
+    /// The same URL with the placeholder in each of those places, for `.env.example`.
     pub url_example: String,
-    /// The password as written in the URL and decoded, to scrub from any text we emit.
-    pub secrets: Vec<String>,
     /// What was changed, in words, for the report.
     pub rewritten_from: Option<String>,
 }
 
-/// Why a URL cannot be used. `message` says what is wrong and how to fix it.
+/// Why a URL cannot be used. `message` says what is wrong and how to fix it, and never holds a
+/// part of the URL that could be a password.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UrlError {
     pub field: String,
     pub message: String,
 }
 
-const SECRET_QUERY_KEYS: [&str; 5] = ["password", "passwd", "pwd", "secret", "token"];
-
 /// Derives the async URL from `url`; `db_type` is the kind the user named, if any.
 pub fn derive(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Result<Derived, UrlError> {
     let derived = derive_url(spec, url, db_type, lang)?;
     // `.env` readers (python-dotenv, compose) expand `${NAME}` even inside quotes; a password is
     // percent-encoded, so only a database name, path or query can still hold one.
-    if derived.url.contains("${") {
+    if derived.url.expose().contains("${") {
         return Err(UrlError {
             field: format!("/{}", spec.url_field),
             message: match lang {
@@ -155,36 +162,57 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
         });
     }
     let rewritten_from = (scheme != dialect.async_scheme).then(|| format!("{scheme}://"));
-    let base = Derived {
-        db_type: kind.clone(),
-        driver: dialect.driver.clone(),
-        url: String::new(),
-        url_example: String::new(),
-        secrets: Vec::new(),
-        rewritten_from,
+    let escaped_name = |part: &str| {
+        url_err(
+            format!(
+                "holds a percent-escape (`%XX`) in its {part}, which SQLAlchemy 2.0 keeps as written and 2.1 decodes; write the character itself, or rename it"
+            ),
+            format!(
+                "{}에 퍼센트 이스케이프(`%XX`)가 있습니다. SQLAlchemy 2.0은 그대로, 2.1은 풀어서 읽으니 문자를 그대로 쓰거나 이름을 바꾸세요",
+                if part == "path" { "경로" } else { "데이터베이스 이름" }
+            ),
+        )
     };
     if dialect.file {
         if !(rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')) {
-            // Name the host but never the userinfo before it: it may hold a password.
-            let host = rest.rsplit_once('@').map_or(rest, |(_, after)| after).split('/').next().unwrap_or("");
             return Err(url_err(
                 format!(
-                    "names a host for a file database (`{scheme}://{host}`); use three slashes for a relative path (`{scheme}:///./app.db`) or four for an absolute one (`{scheme}:////data/app.db`)"
+                    "names a host for a file database; use three slashes for a relative path (`{scheme}:///./app.db`) or four for an absolute one (`{scheme}:////data/app.db`)"
                 ),
                 format!(
                     "파일 데이터베이스 URL에 호스트가 있습니다. 상대 경로는 슬래시 세 개(`{scheme}:///./app.db`), 절대 경로는 네 개(`{scheme}:////data/app.db`)로 쓰세요"
                 ),
             ));
         }
+        if has_escape(rest.split('?').next().unwrap_or_default()) {
+            return Err(escaped_name("path"));
+        }
         let url = format!("{}://{rest}", dialect.async_scheme);
-        return Ok(Derived { url: url.clone(), url_example: url, ..base });
+        // A file database has no password; text that reads as one (`?x=1:pw@h`, `?password=`)
+        // is refused rather than copied into `.env.example`.
+        if crate::secret::redact(&url) != url {
+            return Err(url_err(
+                "holds what reads as a password or a secret value, which a file database does not use; remove it"
+                    .to_string(),
+                "비밀번호나 비밀 값으로 읽히는 부분이 있습니다. 파일 데이터베이스는 쓰지 않으니 지우세요".to_string(),
+            ));
+        }
+        return Ok(Derived {
+            db_type: kind.clone(),
+            driver: dialect.driver.clone(),
+            url_redacted: url.clone(),
+            url_example: url.clone(),
+            url: Secret::new(url),
+            rewritten_from,
+        });
     }
 
-    let parts = split_network(rest).ok_or_else(|| {
-        url_err(
+    let parts = split_network(rest).map_err(|problem| match problem {
+        Problem::Ambiguous(chars) => ambiguous(chars, lang, &spec.url_field),
+        Problem::Unreadable => url_err(
             format!("cannot be read: expected `{scheme}://user:password@host:port/database`"),
             format!("URL을 읽을 수 없습니다. `{scheme}://user:password@host:port/database` 형식이어야 합니다"),
-        )
+        ),
     })?;
     // Raw spaces and control characters only survive (encoded) in the user name and password.
     let spaced = |part: &str| part.chars().any(|c| c.is_whitespace() || c.is_control());
@@ -199,14 +227,15 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
             format!("{ko_part}에 공백이나 제어 문자가 있습니다. 지우거나 퍼센트 인코딩하세요 (공백은 `%20`)"),
         ));
     }
+    // The port is not echoed: `host:secret` may be a user name and password without the `@`.
     if let Some(port) = parts.port
         && (port.is_empty()
             || !port.bytes().all(|b| b.is_ascii_digit())
             || port.parse::<u32>().map_or(true, |p| p == 0 || p > 65535))
     {
         return Err(url_err(
-            format!("has port `{port}`, which is not a port number (1-65535); e.g. `localhost:5432`"),
-            format!("포트 `{port}`는 올바른 포트 번호(1-65535)가 아닙니다. 예: `localhost:5432`"),
+            "has a port that is not a port number (1-65535), e.g. `localhost:5432`; if a user name and password come before the host, end them with `@`".to_string(),
+            "포트가 올바른 포트 번호(1-65535)가 아닙니다. 예: `localhost:5432`. 호스트 앞에 사용자 이름과 비밀번호가 있다면 `@`로 끝내세요".to_string(),
         ));
     }
     if dialect.require_database && parts.database.is_none_or(str::is_empty) {
@@ -217,35 +246,43 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
             ),
         ));
     }
-    let user = parts.user.map(|u| encode(&decode(u)));
-    let password = parts.password.map(decode);
-    let mut secrets = Vec::new();
-    if let (Some(raw), Some(decoded)) = (parts.password, &password)
-        && !decoded.is_empty()
-    {
-        secrets.extend([raw.to_owned(), decoded.clone(), encode(decoded)]);
+    if parts.database.is_some_and(has_escape) {
+        return Err(escaped_name("database name"));
     }
-    let mut query: Vec<(String, String)> = Vec::new();
+    let not_text = |part: &str, ko_part: &str| {
+        url_err(
+            format!(
+                "has percent-escapes in its {part} that are not UTF-8 text; SQLAlchemy would read them as `\u{FFFD}`"
+            ),
+            format!("{ko_part}의 퍼센트 이스케이프가 UTF-8 텍스트가 아닙니다. SQLAlchemy가 `\u{FFFD}`로 읽게 됩니다"),
+        )
+    };
+    let user = parts.user.map(|u| decode(u).ok_or_else(|| not_text("user name", "사용자 이름"))).transpose()?;
+    let password = parts.password.map(|p| decode(p).ok_or_else(|| not_text("password", "비밀번호"))).transpose()?;
+    let mut query: Vec<(String, String, bool)> = Vec::new();
     for pair in parts.query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let key = dialect.query_renames.get(k).cloned().unwrap_or_else(|| k.to_owned());
-        if SECRET_QUERY_KEYS.contains(&key.to_ascii_lowercase().as_str()) && !v.is_empty() {
-            secrets.extend([v.to_owned(), decode(v)]);
-        }
-        query.push((key, v.to_owned()));
+        let secret = !v.is_empty() && crate::secret::is_secret_name(&percent_decode_str(&key).decode_utf8_lossy());
+        query.push((key, v.to_owned(), secret));
     }
     for (k, v) in &dialect.query_defaults {
-        if !query.iter().any(|(qk, _)| qk == k) {
-            query.push((k.clone(), v.clone()));
+        if !query.iter().any(|(qk, _, _)| qk == k) {
+            query.push((k.clone(), v.clone(), false));
         }
     }
-    let build = |password: Option<&str>, redact_query: bool| {
+    // The URL with `secret` in place of the password and of each secret query value, or, with
+    // `None`, as it is.
+    let build = |secret: Option<&str>| {
         let mut out = format!("{}://", dialect.async_scheme);
         if let Some(user) = &user {
-            out.push_str(user);
-            if let Some(p) = password {
+            out.push_str(&encode(user));
+            if let Some(p) = &password {
                 out.push(':');
-                out.push_str(p);
+                out.push_str(&match secret {
+                    Some(s) if !p.is_empty() => s.to_owned(),
+                    _ => encode(p),
+                });
             }
             out.push('@');
         }
@@ -258,19 +295,47 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
             out.push('/');
             out.push_str(db);
         }
-        for (i, (k, v)) in query.iter().enumerate() {
+        for (i, (k, v, is_secret)) in query.iter().enumerate() {
             out.push(if i == 0 { '?' } else { '&' });
             out.push_str(k);
             out.push('=');
-            let secret = redact_query && SECRET_QUERY_KEYS.contains(&k.to_ascii_lowercase().as_str());
-            out.push_str(if secret { "change-me" } else { v });
+            out.push_str(secret.filter(|_| *is_secret).unwrap_or(v));
         }
         out
     };
-    let encoded = password.as_deref().map(encode);
-    let url = build(encoded.as_deref(), false);
-    let example = build(password.as_ref().map(|_| spec.placeholder_password.as_str()), true);
-    Ok(Derived { url, url_example: example, secrets, ..base })
+    Ok(Derived {
+        db_type: kind.clone(),
+        driver: dialect.driver.clone(),
+        url: Secret::new(build(None)),
+        url_redacted: build(Some(crate::secret::REDACTED)),
+        url_example: build(Some(&spec.placeholder_password)),
+        rewritten_from,
+    })
+}
+
+/// Why the text after `scheme://` cannot be split into its parts.
+enum Problem {
+    /// Readers of URLs split it differently; these raw characters are where they part.
+    Ambiguous(Vec<char>),
+    Unreadable,
+}
+
+/// The error for a URL that can be read in more than one way: which characters, and how to
+/// write them. Nothing of the URL itself is echoed.
+fn ambiguous(chars: Vec<char>, lang: Lang, field: &str) -> UrlError {
+    let quoted = chars.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+    let fixes = chars.iter().map(|c| format!("`{c}` -> `%{:02X}`", *c as u32)).collect::<Vec<_>>().join(", ");
+    UrlError {
+        field: format!("/{field}"),
+        message: match lang {
+            Lang::Ko => format!(
+                "URL을 두 가지 이상으로 읽을 수 있어 추측하지 않습니다: {quoted}가 비밀번호의 일부인지 URL의 구분자인지 알 수 없습니다. 비밀번호·사용자 이름·데이터베이스 이름·쿼리 값 안의 것은 퍼센트 인코딩하세요 ({fixes}). 그대로 두는 `@`는 호스트 바로 앞의 하나뿐이어야 합니다"
+            ),
+            Lang::En => format!(
+                "can be read in more than one way, so it is not guessed: {quoted} may be part of the password or split the URL; percent-encode each one inside the password, user name, database name or a query value ({fixes}), so that the only raw `@` is the one just before the host"
+            ),
+        },
+    }
 }
 
 struct NetworkParts<'a> {
@@ -282,40 +347,35 @@ struct NetworkParts<'a> {
     query: Option<&'a str>,
 }
 
-/// Splits `user:password@host:port/database?query`. A password may hold unencoded `@ / ? # :`:
-/// the userinfo ends at the first `@` after which a well-formed host part follows.
-fn split_network(rest: &str) -> Option<NetworkParts<'_>> {
-    // Leftmost `@` first (a password may hold `@`), then no userinfo at all; a username never
-    // holds `/` or `?`, so an `@` in the path or query is not taken for the userinfo's end.
-    let candidates = rest.match_indices('@').map(|(i, _)| Some(i)).chain(std::iter::once(None));
-    let mut found = None;
-    for at in candidates {
-        if let Some(i) = at {
-            let user = rest[..i].split(':').next().unwrap_or_default();
-            if user.contains(['/', '?']) {
-                continue;
-            }
-        }
-        let after = at.map_or(rest, |i| &rest[i + 1..]);
-        if let Some(parts) = split_host(after) {
-            found = Some((at, parts));
-            break;
-        }
+/// Splits `user:password@host:port/database?query`, refusing what SQLAlchemy, RFC 3986 and libpq
+/// would split differently ([`crate::secret::userinfo_ends`]): a raw `@` in the user name or
+/// password, a raw `/ ? #` in the password; and a raw `@` later in the URL that could end a
+/// userinfo: any after a userinfo, or one with a `:` before it (`user/x:pw@host`).
+fn split_network(rest: &str) -> Result<NetworkParts<'_>, Problem> {
+    let ends = crate::secret::userinfo_ends(rest);
+    // The characters up to the last `@` any reader takes for the end of the userinfo.
+    let parting = |upto: usize| {
+        Problem::Ambiguous(['@', '/', '?', '#'].into_iter().filter(|c| rest[..=upto].contains(*c)).collect())
+    };
+    if ends.iter().any(|e| *e != ends[0]) {
+        return Err(parting(ends.iter().flatten().copied().max().unwrap_or_default()));
     }
-    let (at, (host, port, database, query)) = found?;
-    let (user, password) = match at {
+    // Another raw `@` after a userinfo could end a longer one (`u:a@b/c?d@h`); without a
+    // userinfo, one with a `:` before it could end a `user:password` (`u/x:pw@h`, `h:1/d?a@b`).
+    let after_userinfo = ends[0].map_or(0, |at| at + 1);
+    if let Some(at) = rest[after_userinfo..].find('@').map(|i| after_userinfo + i)
+        && (ends[0].is_some() || rest[..at].contains(':'))
+    {
+        return Err(parting(at));
+    }
+    let (user, password) = match ends[0] {
         None => (None, None),
-        Some(i) => match rest[..i].split_once(':') {
+        Some(at) => match rest[..at].split_once(':') {
             Some((u, p)) => (Some(u), Some(p)),
-            None => (Some(&rest[..i]), None),
+            None => (Some(&rest[..at]), None),
         },
     };
-    Some(NetworkParts { user, password, host, port, database, query })
-}
-
-type HostParts<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
-
-fn split_host(s: &str) -> Option<HostParts<'_>> {
+    let s = &rest[after_userinfo..];
     let (before_query, query) = match s.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (s, None),
@@ -324,15 +384,19 @@ fn split_host(s: &str) -> Option<HostParts<'_>> {
         Some((a, d)) => (a, Some(d)),
         None => (before_query, None),
     };
-    if authority.contains('@') || database.is_some_and(|d| d.contains('@') || d.contains('/')) {
-        return None;
+    // SQLAlchemy keeps a `#` in the host; RFC 3986 ends the host there.
+    if authority.contains('#') {
+        return Err(Problem::Ambiguous(vec!['#']));
+    }
+    if database.is_some_and(|d| d.contains('/')) {
+        return Err(Problem::Unreadable);
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (inside, after) = v6.split_once(']')?;
+        let (inside, after) = v6.split_once(']').ok_or(Problem::Unreadable)?;
         let host = &authority[..inside.len() + 2];
         match after {
             "" => (host, None),
-            p => (host, Some(p.strip_prefix(':')?)),
+            p => (host, Some(p.strip_prefix(':').ok_or(Problem::Unreadable)?)),
         }
     } else {
         match authority.rsplit_once(':') {
@@ -341,42 +405,29 @@ fn split_host(s: &str) -> Option<HostParts<'_>> {
         }
     };
     if host.contains(':') && !host.starts_with('[') {
-        return None;
+        return Err(Problem::Unreadable);
     }
-    Some((host, port, database, query))
+    Ok(NetworkParts { user, password, host, port, database, query })
 }
 
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
+/// Whether `s` holds a percent-escape (`%` and two hex digits).
+fn has_escape(s: &str) -> bool {
+    s.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
 }
+
+/// `s` with its percent-escapes decoded (a `%` not followed by two hex digits stays, as Python's
+/// `unquote` leaves it); `None` when the result is not UTF-8.
+fn decode(s: &str) -> Option<String> {
+    percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned())
+}
+
+/// Everything but RFC 3986's unreserved characters, percent-encoded.
+const RESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Percent-encodes everything but RFC 3986 unreserved characters, so the result survives URL
 /// parsing, dotenv files (no `$`, `#`, quotes or spaces) and, once `%` is doubled, configparser.
 fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, RESERVED).to_string()
 }
 
 #[cfg(test)]
@@ -392,7 +443,15 @@ mod tests {
     }
 
     fn url(input: &str) -> String {
-        derive(&spec(), input, None, Lang::En).unwrap().url
+        derive(&spec(), input, None, Lang::En)
+            .unwrap_or_else(|e| panic!("{input}: {}", e.message))
+            .url
+            .expose()
+            .to_owned()
+    }
+
+    fn refused(input: &str, lang: Lang) -> String {
+        derive(&spec(), input, None, lang).map(|d| d.url.expose().to_owned()).expect_err(input).message
     }
 
     #[test]
@@ -417,13 +476,75 @@ mod tests {
 
     #[test]
     fn passwords_are_encoded_once() {
-        assert_eq!(url("postgresql://u:p@ss@h/db"), "postgresql+asyncpg://u:p%40ss@h/db");
         assert_eq!(url("postgresql://u:p%40ss@h/db"), "postgresql+asyncpg://u:p%40ss@h/db");
-        assert_eq!(url("postgresql://u:a/b?c#d@h:1/db"), "postgresql+asyncpg://u:a%2Fb%3Fc%23d@h:1/db");
+        assert_eq!(url("postgresql://u:a%2Fb%3Fc%23d@h:1/db"), "postgresql+asyncpg://u:a%2Fb%3Fc%23d@h:1/db");
         assert_eq!(url("postgresql://u:100%@h/db"), "postgresql+asyncpg://u:100%25@h/db");
-        let d = derive(&spec(), "postgresql://u:s3cret@h/db", None, Lang::En).unwrap();
-        assert_eq!(d.url_example, "postgresql+asyncpg://u:change-me@h/db");
-        assert!(d.secrets.contains(&"s3cret".to_owned()));
+        assert_eq!(url("postgresql://u:p:w@h/db"), "postgresql+asyncpg://u:p%3Aw@h/db");
+        assert_eq!(
+            url("postgresql://u:[x]!$&'()*+,;=@h/db"),
+            "postgresql+asyncpg://u:%5Bx%5D%21%24%26%27%28%29%2A%2B%2C%3B%3D@h/db"
+        );
+        let d = derive(&spec(), "postgresql://u:s3cret@h/db?sslpassword=k3y&sslkey=/k.pem", None, Lang::En).unwrap();
+        assert_eq!(
+            d.url_example,
+            "postgresql+asyncpg://u:change-me@h/db?ssl%70assword=change-me&sslkey=/k.pem".replace("ssl%70", "sslp")
+        );
+        assert_eq!(d.url_redacted, "postgresql+asyncpg://u:***@h/db?sslpassword=***&sslkey=/k.pem");
+        assert_eq!(crate::secret::redact(d.url.expose()), d.url_redacted);
+        assert_eq!(format!("{:?}", d.url), "Secret(***)");
+        let e = refused("postgresql://u:%FF@h/db", Lang::En);
+        assert!(e.contains("not UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn a_url_read_two_ways_is_refused_with_the_fix() {
+        for (input, fix) in [
+            ("postgresql://u:p@ss@h/db", "`@` -> `%40`"),
+            ("postgresql://u:pa/ss@h/db", "`/` -> `%2F`"),
+            ("postgresql://u:p?x@h/db", "`?` -> `%3F`"),
+            ("postgresql://u:p#x@h/db", "`#` -> `%23`"),
+            ("postgresql://u@x@h/db", "`@` -> `%40`"),
+            ("postgresql://h:5432/db?app=a@b", "`@` -> `%40`"),
+            ("postgresql://u@h:5432/db?x=a@b", "`@` -> `%40`"),
+            ("postgresql://u/x:pw@h/db", "`@` -> `%40`"),
+            ("mysql://root:a/b@c@h:3306/db", "`/` -> `%2F`"),
+            ("postgresql://h#x/db", "`#` -> `%23`"),
+        ] {
+            let e = refused(input, Lang::En);
+            assert!(e.starts_with("can be read in more than one way") && e.contains(fix), "{input}: {e}");
+            let k = refused(input, Lang::Ko);
+            assert!(k.contains("두 가지 이상으로 읽을 수") && k.contains(fix), "{input}: {k}");
+            for piece in ["ss", "pa", "x", "5432", "pw"] {
+                assert!(!e.contains(&format!("{piece}@")) && !e.contains(&format!(":{piece}")), "{input}: {e}");
+            }
+        }
+        // Unambiguous: one `@`, or, without a userinfo, a later `@` no `user:password` could end at.
+        assert_eq!(url("postgresql://h/db?application_name=a@b"), "postgresql+asyncpg://h/db?application_name=a@b");
+        assert_eq!(url("postgresql://h/d@b"), "postgresql+asyncpg://h/d@b");
+        assert_eq!(
+            url("postgresql://u:pw@h/db?application_name=a%40b"),
+            "postgresql+asyncpg://u:pw@h/db?application_name=a%40b"
+        );
+        assert!(refused("postgresql://u:pw@h/db?application_name=a@b", Lang::En).contains("`@` -> `%40`"));
+        let e = refused("postgresql://u:a@b/c?d#e@db:5432/app", Lang::En);
+        assert!(e.contains("`@` -> `%40`, `/` -> `%2F`, `?` -> `%3F`, `#` -> `%23`"), "{e}");
+    }
+
+    #[test]
+    fn escapes_in_a_database_name_are_refused() {
+        for input in ["postgresql://u@h/my%20db", "sqlite:///./a%41.db"] {
+            let e = refused(input, Lang::En);
+            assert!(e.contains("SQLAlchemy 2.0 keeps as written and 2.1 decodes"), "{input}: {e}");
+        }
+        assert_eq!(url("sqlite:///./100%.db"), "sqlite+aiosqlite:///./100%.db");
+    }
+
+    #[test]
+    fn a_file_database_url_holds_no_secret() {
+        for input in ["sqlite://?x=1:pw@h", "sqlite:///./app.db?password=x"] {
+            assert!(refused(input, Lang::En).contains("a file database does not use"), "{input}");
+        }
+        assert_eq!(url("sqlite:///./a:b@c.db"), "sqlite+aiosqlite:///./a:b@c.db");
     }
 
     #[test]
@@ -444,7 +565,7 @@ mod tests {
         // Found by `cargo fuzz run dburl`: a quote before the query was trimmed on the second pass.
         for input in ["postgresql://u:@s@h/db\"?", "mysql://h/db'", "<postgresql://h/db>", "\"sqlite:///a.db"] {
             let Ok(first) = derive(&spec(), input, None, Lang::En) else { continue };
-            let second = derive(&spec(), &first.url, None, Lang::En).unwrap();
+            let second = derive(&spec(), first.url.expose(), None, Lang::En).unwrap();
             assert_eq!((second.url, second.url_example), (first.url, first.url_example), "{input}");
         }
         assert_eq!(url("postgresql://h/db\"?"), "postgresql+asyncpg://h/db\"");
@@ -466,7 +587,6 @@ mod tests {
             "postgresql+asyncpg://u@/db?host=/var/run/postgresql"
         );
         assert_eq!(url("postgresql://u:p@h/db?sslmode=require"), "postgresql+asyncpg://u:p@h/db?ssl=require");
-        assert_eq!(url("postgresql://h/db?application_name=a@b"), "postgresql+asyncpg://h/db?application_name=a@b");
     }
 
     #[test]
@@ -479,18 +599,25 @@ mod tests {
     }
 
     #[test]
-    fn bad_urls_say_how_to_fix() {
+    fn bad_urls_say_how_to_fix_and_echo_nothing_that_could_be_a_password() {
         for (bad, needle) in [
             ("localhost/db", "no `scheme://`"),
             ("oracle://u@h/db", "does not support"),
             ("postgresql://u@h:abc/db", "not a port number"),
+            ("postgresql://u:hunter22/db", "not a port number"),
             ("sqlite://app.db", "three slashes"),
+            ("sqlite://u:hunter22@host/app.db", "three slashes"),
             ("mysql://root@localhost:3306", "names no database"),
             ("mysql://root@localhost/", "names no database"),
         ] {
             let e = derive(&spec(), bad, None, Lang::En).unwrap_err();
             assert_eq!(e.field, "/databaseUrl");
             assert!(e.message.contains(needle), "{bad}: {}", e.message);
+            assert!(
+                !e.message.contains("hunter22") && !e.message.contains("abc") && !e.message.contains("host`"),
+                "{}",
+                e.message
+            );
         }
         let e = derive(&spec(), "oracle://u:pw@h/db", None, Lang::Ko).unwrap_err();
         assert!(e.message.contains("지원하지 않는"), "{}", e.message);

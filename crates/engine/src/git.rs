@@ -7,30 +7,40 @@ use std::process::{Command, Stdio};
 
 use crate::project_dir::ProjectDir;
 
-/// `git` with the project as its working directory and the repository's configuration that can
-/// start programs overridden.
+/// `git` with the repository's configuration that can start programs overridden, no terminal,
+/// no input and no output: the one place that says how skillrun starts git. `core.fsmonitor`
+/// (a command or hook path in `.git/config` that git runs whenever it reads the index,
+/// `ls-files` included), hooks, the pager, the untracked cache, fetching and an external diff
+/// are switched off; an implicitly found bare repository (one planted inside a project) is not
+/// used (`safe.bareRepository=explicit`); reading never takes the index lock
+/// (`--no-optional-locks`); no prompt and no askpass helper. The commands skillrun runs
+/// (`ls-files`, `config`) start no filter, editor or credential helper.
+pub fn hardened() -> Command {
+    let mut cmd = Command::new("git");
+    for setting in [
+        "core.fsmonitor=false",
+        "core.untrackedCache=false",
+        "core.hooksPath=/dev/null",
+        "core.pager=cat",
+        "protocol.allow=never",
+        "safe.bareRepository=explicit",
+        "diff.external=",
+    ] {
+        cmd.arg("-c").arg(setting);
+    }
+    cmd.args(["--no-pager", "--no-optional-locks"]);
+    for var in ["GIT_EXTERNAL_DIFF", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_PAGER", "PAGER"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("GIT_TERMINAL_PROMPT", "0").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd
+}
+
+/// [`hardened`] git with the project as its working directory, entered through its handle.
 pub fn command(project: &ProjectDir) -> std::io::Result<Command> {
     use std::os::unix::process::CommandExt;
     let dir = project.try_clone().map_err(|e| std::io::Error::other(e.to_string()))?;
-    let mut cmd = Command::new("git");
-    cmd.args([
-        "-c",
-        "core.fsmonitor=false",
-        "-c",
-        "core.untrackedCache=false",
-        "-c",
-        "core.hooksPath=/dev/null",
-        "-c",
-        "core.pager=cat",
-        "-c",
-        "protocol.allow=never",
-        "--no-pager",
-        "--no-optional-locks",
-    ])
-    .env("GIT_TERMINAL_PROMPT", "0")
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
+    let mut cmd = hardened();
     // SAFETY: fchdir is async-signal-safe; the descriptor lives in `dir`, moved into the closure.
     unsafe {
         cmd.pre_exec(move || rustix::process::fchdir(dir.fd()).map_err(Into::into));

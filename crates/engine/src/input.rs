@@ -1,11 +1,16 @@
 //! Input: validates a request's input against the skill's JSON Schema (draft 2020-12), turns
 //! each failure into a field error that says what is wrong and how to fix it (in Korean or
-//! English), runs the skill's derive steps and applies defaults. The result is the template context.
+//! English), runs the skill's derive steps and applies defaults. The result is the template
+//! context, in which every secret (a URL's password, a field the schema marks `"x-secret": true`)
+//! is redacted; the full values travel beside it as [`Secrets`].
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::registry::{Derive, Skill};
+use crate::secret::{REDACTED, Secret};
 use crate::trigger::Lang;
 
 /// One problem with the input, located by a JSON pointer (`/databaseUrl`; `` for the whole input).
@@ -18,12 +23,32 @@ pub struct FieldError {
 /// Input that passed validation, with defaults applied and derived values added.
 #[derive(Debug, Clone)]
 pub struct ValidInput {
-    /// The context templates see: the input fields plus derived values.
+    /// The context templates see: the input fields plus derived values, each secret redacted
+    /// (`postgresql+asyncpg://app:***@db/app`, `***`). It may be shown, logged or recorded.
     pub context: Map<String, Value>,
-    /// Strings that must never appear in a report or a log (passwords).
-    pub secrets: Vec<String>,
+    /// The full values of the context's secret fields.
+    pub secrets: Secrets,
     /// What the runtime changed in the input and why, for the report.
     pub notes: Vec<String>,
+}
+
+/// The full values of secret fields, by field name. Only a step that writes a secret file (an
+/// `env-file` step with `"secret": true`) renders with them ([`Secrets::reveal`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Secrets(BTreeMap<String, Secret>);
+
+impl Secrets {
+    /// `context` with each secret field's full value in place of its redacted one.
+    pub fn reveal(&self, context: &Map<String, Value>) -> Map<String, Value> {
+        let mut revealed = context.clone();
+        for (field, secret) in &self.0 {
+            revealed.insert(field.clone(), Value::String(secret.expose().to_owned()));
+        }
+        revealed
+    }
+    pub fn get(&self, field: &str) -> Option<&Secret> {
+        self.0.get(field)
+    }
 }
 
 /// Validates `input` for `skill`. Errors are in `lang`.
@@ -53,7 +78,7 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
     }
 
     let mut context = object.clone();
-    let mut secrets = Vec::new();
+    let mut secrets = BTreeMap::new();
     for derive in &skill.spec.derive {
         match derive {
             Derive::DatabaseUrl(spec) => {
@@ -62,7 +87,7 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
                 let derived = crate::dburl::derive(spec, &url, given.as_deref(), lang)
                     .map_err(|e| vec![FieldError { field: e.field, message: e.message }])?;
                 if let Some(from) = &derived.rewritten_from {
-                    let to = derived.url.split("://").next().unwrap_or_default();
+                    let to = derived.url_redacted.split("://").next().unwrap_or_default();
                     notes.push(if ko {
                         format!("databaseUrl의 {from}를 비동기 드라이버 {to}://로 바꿨습니다")
                     } else {
@@ -76,12 +101,21 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
                         format!("dbType \"{}\" was taken from the URL", derived.db_type)
                     });
                 }
-                context.insert(spec.url_field.clone(), Value::String(derived.url));
+                context.insert(spec.url_field.clone(), Value::String(derived.url_redacted));
                 context.insert(format!("{}Example", spec.url_field), Value::String(derived.url_example));
                 context.insert(spec.type_field.clone(), Value::String(derived.db_type));
                 context.insert("dbDriver".into(), Value::String(derived.driver));
-                secrets.extend(derived.secrets);
+                secrets.insert(spec.url_field.clone(), derived.url);
             }
+        }
+    }
+    // A string field the schema marks secret is secret whole.
+    for name in secret_fields(skill) {
+        if let Some(Value::String(value)) = context.get(name)
+            && !secrets.contains_key(name)
+        {
+            secrets.insert(name.to_owned(), Secret::new(value.clone()));
+            context.insert(name.to_owned(), Value::String(REDACTED.to_owned()));
         }
     }
     if let Some(props) = skill.input_schema.get("properties").and_then(Value::as_object) {
@@ -91,9 +125,13 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
             }
         }
     }
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    secrets.dedup();
-    Ok(ValidInput { context, secrets, notes })
+    Ok(ValidInput { context, secrets: Secrets(secrets), notes })
+}
+
+/// The properties the schema marks `"x-secret": true`.
+fn secret_fields(skill: &Skill) -> impl Iterator<Item = &str> {
+    let props = skill.input_schema.get("properties").and_then(Value::as_object);
+    props.into_iter().flatten().filter(|(_, p)| p.get("x-secret") == Some(&Value::Bool(true))).map(|(k, _)| k.as_str())
 }
 
 /// A field checked on its own, as a chat answer arrives.
@@ -101,8 +139,6 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
 pub struct CheckedField {
     /// The value as the run will see it (an alias read as its enum value).
     pub value: Value,
-    /// Strings derived from it that must never be shown (a password in a URL).
-    pub secrets: Vec<String>,
 }
 
 /// Checks `field` of a partial input (`given` holds it and whatever else is known so far) against
@@ -126,22 +162,20 @@ pub fn check_field(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut secrets = Vec::new();
     for derive in &skill.spec.derive {
         match derive {
             Derive::DatabaseUrl(spec) if spec.url_field == field || spec.type_field == field => {
                 let Some(url) = normalized.get(&spec.url_field).and_then(Value::as_str) else { continue };
                 let given_type = normalized.get(&spec.type_field).and_then(Value::as_str);
-                match crate::dburl::derive(spec, url, given_type, lang) {
-                    Ok(derived) => secrets.extend(derived.secrets),
-                    Err(e) => return Err(vec![FieldError { field: pointer, message: e.message }]),
+                if let Err(e) = crate::dburl::derive(spec, url, given_type, lang) {
+                    return Err(vec![FieldError { field: pointer, message: e.message }]);
                 }
             }
             Derive::DatabaseUrl(_) => {}
         }
     }
     let value = normalized.get(field).cloned().unwrap_or(Value::Null);
-    Ok(CheckedField { value, secrets })
+    Ok(CheckedField { value })
 }
 
 /// Spellings people use for an enum value: any case, or an alias the schema lists under

@@ -137,7 +137,7 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     report.message = crate::report::message(&report);
     observe(Stage::Done);
     tracing::info!(skill = %skill.id(), status = ?report.status, files = report.files.len(), "run finished");
-    Ok(report.scrub(&input.secrets))
+    Ok(report.scrub())
 }
 
 /// A project path that cannot be used, as a field error in the request's language.

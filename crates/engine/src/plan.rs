@@ -2,7 +2,7 @@
 //! disk) and compared with the disk, giving each a [`FileAction`]. Nothing here writes.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -107,6 +107,7 @@ pub fn plan(
         Planner { project, files: Vec::new(), disk: BTreeMap::new(), lang, force: options.force, answers: None };
     let answers = planner.disk(answers_path)?.as_deref().and_then(crate::provenance::Answers::parse);
     planner.answers = answers.as_ref().and_then(|a| a.skill(skill.id())).cloned();
+    let mut secret_files = Vec::new();
     for step in &skill.spec.steps {
         match step {
             Step::Render { path, template, if_exists, vars, when } if applies(when, &context) => {
@@ -120,11 +121,14 @@ pub fn plan(
             Step::EnvFile { path, secret, set, when } if applies(when, &context) => {
                 let path = step_path(path)?;
                 let path = path.as_str();
+                // Only a file that holds secrets is rendered with them; any other sees them redacted.
+                let context = if *secret { input.secrets.reveal(&context) } else { context.clone() };
                 let mut values = BTreeMap::new();
                 for (key, value) in set {
                     values.insert(key.clone(), render_str(skill, value, path, &context)?);
                 }
                 planner.env_file(path, &values, *secret)?;
+                secret_files.extend(secret.then(|| path.to_owned()));
             }
             Step::Lines { path, lines, when } if applies(when, &context) => {
                 let path = step_path(path)?;
@@ -156,6 +160,10 @@ pub fn plan(
             }
             _ => {}
         }
+    }
+    // Judged once every step is planned: a `.gitignore` line this run adds counts.
+    for path in secret_files {
+        planner.out_of_git(&root, &path);
     }
     let mut commands = Vec::new();
     for command in &skill.spec.commands {
@@ -397,13 +405,6 @@ impl Planner<'_> {
             None => None,
         };
         let merged = crate::merge::env_file(text, values, self.force);
-        if secret && self.project.is_some_and(|p| crate::git::tracks(p, path)) {
-            let reason = self.text(
-                &format!("is tracked by git, so the password would be committed; untrack it (`git rm --cached {path}`), then run again"),
-                &format!("git이 추적하는 파일이라 비밀번호가 커밋됩니다. 추적을 끊은 뒤(`git rm --cached {path}`) 다시 실행하세요"),
-            );
-            return self.record(path, merged.text.into_bytes(), FileAction::Conflict, secret, Some(reason));
-        }
         let (action, reason) = match (&current, &merged.conflicts[..]) {
             (_, [_, ..]) => {
                 let keys = merged.conflicts.join(", ");
@@ -424,6 +425,20 @@ impl Planner<'_> {
             (Some(_), _) => (FileAction::Updated, None),
         };
         self.record(path, merged.text.into_bytes(), action, secret, reason)
+    }
+
+    /// A file holding secrets that git would commit (tracked, or not ignored once the plan's
+    /// `.gitignore`s are written) is a conflict, even with `--force`, with the reason. `root` is
+    /// the project's canonical path (git's rules reach above the project).
+    fn out_of_git(&mut self, root: &Path, path: &str) {
+        let verdict = crate::gitignore::check(root, path, &mut |rel| self.current(rel).ok().flatten());
+        if let Some(reason) = verdict.conflict(path, self.lang)
+            && let Some(f) = self.files.iter_mut().find(|f| f.path.as_str() == path)
+        {
+            f.action = FileAction::Conflict;
+            f.reason = Some(reason);
+            f.backup = false;
+        }
     }
 
     fn text(&self, en: &str, ko: &str) -> String {

@@ -32,8 +32,9 @@ pub struct Answers {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct SkillAnswers {
     pub version: String,
-    /// The input as the skill used it, normalized (defaults applied, URLs rewritten), secrets
-    /// replaced by `***`; without `projectPath`, which is where this file lives.
+    /// The input as the skill used it, normalized (defaults applied, URLs rewritten), each
+    /// secret (a URL's password, a secret query value, an `x-secret` field) replaced by `***`;
+    /// without `projectPath`, which is where this file lives.
     pub input: Map<String, Value>,
     /// `sha256:<hex>` of each file the skill owns, by project-relative path.
     pub files: BTreeMap<String, String>,
@@ -63,7 +64,7 @@ impl Answers {
                 continue;
             }
             if let Some(value) = input.context.get(name) {
-                recorded.insert(name.clone(), scrub(value.clone(), &input.secrets));
+                recorded.insert(name.clone(), scrub(value.clone()));
             }
         }
         let mut merged = self.skills.remove(skill.id()).map(|a| a.files).unwrap_or_default();
@@ -91,14 +92,14 @@ pub fn hash(bytes: &[u8]) -> String {
     format!("sha256:{hex}")
 }
 
-fn scrub(value: Value, secrets: &[String]) -> Value {
+/// `value` with every string redacted ([`crate::secret::redact`]). The context it comes from
+/// already holds secret fields redacted; this also covers a URL or a `NAME=value` inside any
+/// other field.
+fn scrub(value: Value) -> Value {
     match value {
-        Value::String(mut s) => {
-            crate::report::scrub_text(&mut s, secrets);
-            Value::String(s)
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| scrub(v, secrets)).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, scrub(v, secrets))).collect()),
+        Value::String(s) => Value::String(crate::secret::redact_owned(s)),
+        Value::Array(items) => Value::Array(items.into_iter().map(scrub).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, scrub(v))).collect()),
         other => other,
     }
 }

@@ -1,5 +1,6 @@
 //! The report of a run: what the CLI prints (`--json` or a readable summary) and what an MCP
-//! tool call returns as `structuredContent`. Built from a plan; scrubbed of secrets.
+//! tool call returns as `structuredContent`. Built from a plan; every string redacted
+//! ([`crate::secret::redact`]) before it leaves the engine.
 
 use serde::Serialize;
 
@@ -16,16 +17,6 @@ pub enum Status {
     Conflict,
     Invalid,
     Error,
-}
-
-/// Replaces each of `secrets` (longest first, as [`crate::input::ValidInput`] lists them) in
-/// `text` with `***`: the one way a secret is taken out of anything shown or written.
-pub fn scrub_text(text: &mut String, secrets: &[String]) {
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        if text.contains(secret.as_str()) {
-            *text = text.replace(secret.as_str(), "***");
-        }
-    }
 }
 
 /// One file in the report.
@@ -115,12 +106,10 @@ impl Report {
         self.files.iter().filter(|f| f.action == action).count()
     }
 
-    /// Replaces every secret in every string of the report.
-    pub(crate) fn scrub(mut self, secrets: &[String]) -> Self {
-        if secrets.iter().all(String::is_empty) {
-            return self;
-        }
-        let scrub = |text: &mut String| scrub_text(text, secrets);
+    /// Redacts every string of the report: a diff of a user's file, a path or a message holds
+    /// no URL password or secret value where one could stand.
+    pub(crate) fn scrub(mut self) -> Self {
+        let scrub = |text: &mut String| *text = crate::secret::redact_owned(std::mem::take(text));
         scrub(&mut self.message);
         self.project.iter_mut().for_each(scrub);
         self.notes.iter_mut().chain(&mut self.commands).for_each(scrub);
