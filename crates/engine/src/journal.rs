@@ -327,10 +327,16 @@ fn check_entries(record: &Record) -> Result<std::result::Result<Vec<RelPath>, St
 /// Puts one target back as it was before the run, if the run's file is what is there.
 /// Returns whether something was changed.
 fn undo(project: &ProjectDir, journal: &Dir, file: &RecordFile, path: &RelPath) -> Result<bool> {
+    // A directory that is gone, or that is now a link or a file, cannot hold the run's file
+    // (a run never writes through either): nothing of the run's is there to undo.
     let (parent, name) = match project.parent_of(path) {
         Ok(found) => found,
-        Err(e) if crate::project_dir::missing(&e) => return Ok(false),
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            if !crate::project_dir::missing(&e) {
+                tracing::warn!(path = %path, error = %e, "left as it is: not a directory the run wrote in");
+            }
+            return Ok(false);
+        }
     };
     let temp = state::temp_name(name);
     let target = parent.stat(name)?;

@@ -77,11 +77,12 @@ impl Prepared {
     }
 }
 
-/// URLs become their scheme's words ("postgresql+asyncpg://..." -> "postgresql asyncpg"), and
-/// paths and `key=value` pairs are dropped: they name where, not what.
+/// URLs become their scheme's words ("postgresql+asyncpg://..." -> "postgresql asyncpg"; a
+/// wrapper prefix such as `jdbc:` is part of the URL and dropped), and paths and `key=value`
+/// pairs are dropped: they name where, not what.
 fn without_locations(text: &str) -> std::borrow::Cow<'_, str> {
     static LOCATION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r#"([A-Za-z][A-Za-z0-9+.-]*)://\S*|(?:^|\s)(?:\.{1,2}/|~/|/)\S*|[A-Za-z_][A-Za-z0-9_-]*=\S*"#)
+        regex::Regex::new(r#"(?:[A-Za-z][A-Za-z0-9+.-]*:)*([A-Za-z][A-Za-z0-9+.-]*)://\S*|(?:^|\s)(?:\.{1,2}/|~/|/)\S*|[A-Za-z_][A-Za-z0-9_-]*=\S*"#)
             .expect("valid regex")
     });
     LOCATION.replace_all(text, |c: &regex::Captures<'_>| match c.get(1) {
@@ -239,6 +240,7 @@ mod tests {
     #[test]
     fn urls_read_as_their_scheme_and_paths_are_dropped() {
         let p = Prepared::new("connect postgresql+asyncpg://u:pw@h/db in ./api and /srv/x, dbType=sqlite");
+        assert_eq!(without_locations("with jdbc:postgresql://h/db"), "with  postgresql ");
         assert_eq!(p.spaced, "connect postgresql asyncpg in and");
         let p = Prepared::new("DB 설정 ./api에");
         assert_eq!(p.spaced, "db 설정");
