@@ -75,7 +75,8 @@ fn report_lists_every_file_and_the_commands_in_order() {
             "alembic upgrade head"
         ]
     );
-    assert_eq!(commands[3..], ["alembic downgrade -1", "alembic current", "alembic history", "alembic check"]);
+    // Run top to bottom they succeed: the check comes after the upgrade, the undo last.
+    assert_eq!(commands[3..], ["alembic check", "alembic current", "alembic history", "alembic downgrade -1"]);
     assert!(t.read("requirements.txt").contains("aiosqlite"));
 }
 
