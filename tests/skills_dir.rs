@@ -117,3 +117,59 @@ fn a_skill_cannot_write_outside_the_project() {
         assert_eq!(std::fs::read_dir(&project).unwrap().count(), 0, "{target}: nothing is written at all");
     }
 }
+
+/// A skill that registers a module in a package's `__init__.py` (`python-imports`), with a step
+/// path and import lines rendered from the input (`{{ name | snake_case }}`).
+fn registering_skill(root: &std::path::Path) {
+    greeting_skill(root);
+    let steps = serde_json::json!({"steps": [
+        {"kind": "render", "path": "pkg/{{ name | snake_case }}.py", "template": "templates/hello.txt.tera"},
+        {"kind": "python-imports", "path": "pkg/__init__.py",
+         "imports": ["from pkg.{{ name | snake_case }} import {{ name | pascal_case }}"], "all": ["{{ name | pascal_case }}"]}
+    ]});
+    write(root, "skills/greeting-file/skill.json", &steps.to_string());
+}
+
+#[test]
+fn python_imports_register_names_keep_user_lines_and_refuse_what_they_cannot_merge() {
+    let t = Test::new();
+    let skills = t.dir.path().join("skills-set");
+    registering_skill(&skills);
+    let dir = skills.to_str().unwrap();
+    let run = |name: &str, code: i32| {
+        let input = serde_json::json!({"projectPath": t.project(), "name": name}).to_string();
+        Test::new().args(["--skills-dir", dir, "run", "greeting-file", "--json", "--input", &input]).run().code(code)
+    };
+    // Missing: created.
+    let json = run("BlogPost", 0).json();
+    assert_eq!(t.read("pkg/__init__.py"), "from pkg.blog_post import BlogPost\n\n__all__ = [\n    \"BlogPost\",\n]\n");
+    assert!(json["files"].as_array().unwrap().iter().any(|f| f["path"] == "pkg/blog_post.py"), "{json}");
+    // The user's own lines stay; a second name is added in order; a re-run changes nothing.
+    let edited = format!("# my package\n{}\nVERSION = \"1\"  # mine\n", t.read("pkg/__init__.py"));
+    t.write("pkg/__init__.py", &edited);
+    run("Author", 0);
+    let two = t.read("pkg/__init__.py");
+    assert_eq!(
+        two,
+        "# my package\nfrom pkg.author import Author\nfrom pkg.blog_post import BlogPost\n\n__all__ = [\n    \"Author\",\n    \"BlogPost\",\n]\n\nVERSION = \"1\"  # mine\n"
+    );
+    let again = run("Author", 0).json();
+    let init = again["files"].as_array().unwrap().iter().find(|f| f["path"] == "pkg/__init__.py").unwrap().clone();
+    assert_eq!(init["action"], "unchanged", "{again}");
+    assert_eq!(t.read("pkg/__init__.py"), two);
+    // An `__all__` built at run time: a conflict with the reason, in Korean too, nothing written.
+    t.write("pkg/__init__.py", "from pkg.author import Author\n__all__ = [n for n in dir() if n[0].isupper()]\n");
+    let json = run("Comment", 3).json();
+    let init = json["files"].as_array().unwrap().iter().find(|f| f["path"] == "pkg/__init__.py").unwrap().clone();
+    assert_eq!(init["action"], "conflict");
+    assert!(init["reason"].as_str().unwrap().contains("`__all__` is built at run time (line 2)"), "{init}");
+    assert!(!t.project().join("pkg/comment.py").exists());
+    let input = serde_json::json!({"projectPath": t.project(), "name": "Comment"}).to_string();
+    let ko = Test::new()
+        .args(["--skills-dir", dir, "run", "greeting-file", "--json", "--lang", "ko", "--input", &input])
+        .run()
+        .code(3)
+        .json();
+    let init = ko["files"].as_array().unwrap().iter().find(|f| f["path"] == "pkg/__init__.py").unwrap().clone();
+    assert!(init["reason"].as_str().unwrap().contains("실행 중에 만들어져(2번째 줄)"), "{init}");
+}

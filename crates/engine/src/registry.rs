@@ -108,6 +108,17 @@ pub enum Step {
         #[serde(default)]
         when: When,
     },
+    /// Make sure a Python file the user may have edited imports names and lists them in its
+    /// `__all__` (registering a model in `models/__init__.py`): every other line is kept, the
+    /// file is created when missing, and one that cannot be merged safely is a conflict.
+    PythonImports {
+        path: String,
+        imports: Vec<String>,
+        #[serde(default)]
+        all: Vec<String>,
+        #[serde(default)]
+        when: When,
+    },
     /// Add Python requirements to `pyproject.toml` (PEP 621) or `requirements.txt`.
     #[serde(rename_all = "camelCase")]
     PythonDependencies {
@@ -117,6 +128,19 @@ pub enum Step {
         #[serde(default)]
         when: When,
     },
+}
+
+impl Step {
+    /// The path the step writes (an inline template), `""` for a step that picks its own file.
+    pub fn path(&self) -> &str {
+        match self {
+            Step::Render { path, .. }
+            | Step::EnvFile { path, .. }
+            | Step::Lines { path, .. }
+            | Step::PythonImports { path, .. } => path,
+            Step::PythonDependencies { .. } => "",
+        }
+    }
 }
 
 /// A value derived from the input before rendering.
@@ -191,8 +215,7 @@ impl Templates {
     /// Renders template `name`; a template that does not compile fails here, with Tera's reason.
     pub(crate) fn render(&self, name: &str, context: &tera::Context) -> tera::Result<String> {
         let compiled = self.compiled.get_or_init(|| {
-            let mut tera = tera::Tera::default();
-            tera.autoescape_on(vec![]);
+            let mut tera = crate::names::tera();
             let mut texts = Vec::with_capacity(self.sources.len());
             for (name, source) in &self.sources {
                 texts.push((name.as_str(), source.text().map_err(|e| format!("{}/{name}: {e}", self.dir))?));
@@ -211,14 +234,17 @@ impl Templates {
     /// A text that does not compile is rendered one-off too, so its error is its own.
     pub(crate) fn render_inline(&self, text: &str, context: &tera::Context) -> tera::Result<String> {
         let compiled = self.inline_compiled.get_or_init(|| {
-            let mut tera = tera::Tera::default();
-            tera.autoescape_on(vec![]);
+            let mut tera = crate::names::tera();
             tera.add_raw_templates(self.inline.iter().map(|t| (t.as_str(), t.as_str()))).ok()?;
             Some(tera)
         });
         match compiled {
             Some(tera) if self.inline.iter().any(|t| t == text) => tera.render(text, context),
-            _ => tera::Tera::one_off(text, context, false),
+            _ => {
+                let mut tera = crate::names::tera();
+                tera.add_raw_template("(inline)", text)?;
+                tera.render("(inline)", context)
+            }
         }
     }
 }
@@ -458,9 +484,12 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
     }
     let mut inline: Vec<String> = Vec::new();
     for step in &spec.steps {
-        if let Step::EnvFile { set, .. } = step {
-            inline.extend(set.values().cloned());
+        match step {
+            Step::EnvFile { set, .. } => inline.extend(set.values().cloned()),
+            Step::PythonImports { imports, all, .. } => inline.extend(imports.iter().chain(all).cloned()),
+            _ => {}
         }
+        inline.push(step.path().to_owned());
     }
     inline.extend(spec.commands.iter().map(|c| c.run.clone()));
     inline.retain(|t| t.contains("{{") || t.contains("{%"));
