@@ -27,6 +27,7 @@ pub mod provenance;
 pub mod pyedit;
 pub mod registry;
 pub mod report;
+pub mod requires;
 pub mod secret;
 pub mod shutdown;
 pub mod state;

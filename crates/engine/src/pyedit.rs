@@ -31,11 +31,14 @@ struct Stmt {
     end: usize,
 }
 
+/// Imported names with their `as` aliases.
+type Names = Vec<(String, Option<String>)>;
+
 /// A wanted import, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Import {
     /// `from module import name [as alias], ...`
-    From { module: String, names: Vec<(String, Option<String>)> },
+    From { module: String, names: Names },
     /// `import a.b [as c]`: compared as text.
     Plain(String),
 }
@@ -85,7 +88,9 @@ pub fn ensure(current: Option<&str>, imports: &[String], all: &[String]) -> Resu
     let mut stmts = stmts;
     for import in &wanted {
         if let Some((line, text)) = missing_import(&src, &stmts, import)? {
-            src.lines.insert(line, text);
+            for (k, part) in text.lines().enumerate() {
+                src.lines.insert(line + k, part.to_owned());
+            }
             stmts = statements(&src.lines)?;
         }
     }
@@ -95,7 +100,7 @@ pub fn ensure(current: Option<&str>, imports: &[String], all: &[String]) -> Resu
 }
 
 fn new_file(wanted: &[Import], all: &[String]) -> String {
-    let mut lines: Vec<String> = wanted.iter().map(import_text).collect();
+    let mut lines: Vec<String> = wanted.iter().map(|w| wrap_import(&import_text(w))).collect();
     lines.sort_by_key(|l| l.to_lowercase());
     lines.dedup();
     let mut out = lines.join("\n");
@@ -131,6 +136,31 @@ fn import_text(import: &Import) -> String {
                 .collect();
             format!("from {module} import {}", names.join(", "))
         }
+    }
+}
+
+/// The longest line the Python formatters (black, ruff) leave alone.
+const LINE_LENGTH: usize = 88;
+
+/// A `from` import longer than a line, in the formatters' parenthesized form (one name a line,
+/// trailing comma), so a formatted file stays formatted.
+fn wrap_import(text: &str) -> String {
+    match parse_from(text) {
+        Some((module, names)) if text.chars().count() > LINE_LENGTH => {
+            let mut out = format!("from {module} import (");
+            for (n, a) in names {
+                out.push_str("\n    ");
+                out.push_str(&n);
+                if let Some(a) = a {
+                    out.push_str(" as ");
+                    out.push_str(&a);
+                }
+                out.push(',');
+            }
+            out.push_str("\n)");
+            out
+        }
+        _ => text.to_owned(),
     }
 }
 
@@ -170,7 +200,7 @@ fn parse_wanted(line: &str) -> Result<Import, Problem> {
 }
 
 /// `from M import a, b as c` (also parenthesized, comments removed) as module and names.
-fn parse_from(text: &str) -> Option<(String, Vec<(String, Option<String>)>)> {
+fn parse_from(text: &str) -> Option<(String, Names)> {
     let rest = text.trim().strip_prefix("from")?;
     if !rest.starts_with(char::is_whitespace) {
         return None;
@@ -338,7 +368,7 @@ fn is_import(code: &str) -> bool {
 fn missing_import(src: &Source, stmts: &[Stmt], import: &Import) -> Result<Option<(usize, String)>, Problem> {
     let imports: Vec<(&Stmt, String)> =
         stmts.iter().map(|s| (s, code(&src.lines, s))).filter(|(_, c)| is_import(c.trim())).collect();
-    let mut missing: Vec<(String, Option<String>)> = Vec::new();
+    let mut missing: Names = Vec::new();
     match import {
         Import::Plain(text) => {
             let norm = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -383,6 +413,7 @@ fn missing_import(src: &Source, stmts: &[Stmt], import: &Import) -> Result<Optio
         Import::Plain(text) => text.clone(),
         Import::From { module, .. } => import_text(&Import::From { module: module.clone(), names: missing }),
     };
+    let text = wrap_import(&text);
     Ok(Some((insert_at(src, stmts, &imports, import), text)))
 }
 
@@ -668,6 +699,17 @@ mod tests {
             "# mine\r\nimport os  # keep\r\nfrom .post import Post\r\n\r\nX = os.sep\r\n__all__ = [\r\n    'Post',\r\n    'X',\r\n]\r\n"
         );
         assert_eq!(ensure(Some(&out), &s(&["from .post import Post"]), &s(&["Post"])).unwrap(), out);
+    }
+
+    #[test]
+    fn a_long_import_is_wrapped_as_the_formatters_do() {
+        let long = "from app.infrastructure.database.models.very_long_entity_name import VeryLongEntityNameModel";
+        let out = ensure(Some("import os\r\n"), &s(&[long]), &[]).unwrap();
+        assert_eq!(
+            out,
+            "import os\r\nfrom app.infrastructure.database.models.very_long_entity_name import (\r\n    VeryLongEntityNameModel,\r\n)\r\n"
+        );
+        assert_eq!(ensure(Some(&out), &s(&[long]), &[]).unwrap(), out);
     }
 
     #[test]

@@ -158,9 +158,26 @@ pub struct CommandSpec {
     pub about: Option<Localized>,
 }
 
+/// Another skill that must have been applied to the project first.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// Its id.
+    pub skill: String,
+    /// Files it wrote that this skill builds on; each must exist.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// This skill's input field -> that skill's recorded answer, taken when not given.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+}
+
 /// A skill's `skill.json`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SkillSpec {
+    /// Skills that must have been applied to the project first.
+    #[serde(default)]
+    pub requires: Vec<Requirement>,
     #[serde(default)]
     pub derive: Vec<Derive>,
     pub steps: Vec<Step>,
@@ -369,6 +386,16 @@ impl Registry {
         let skills = par_map(manifest.skills, |entry| load_skill(entry, files, deferred, checks))
             .into_iter()
             .collect::<Result<Vec<Skill>>>()?;
+        for skill in &skills {
+            for need in &skill.spec.requires {
+                if !by_id.contains_key(&need.skill) {
+                    return Err(Error::registry(
+                        &format!("{}/skill.json", skill.entry.dir.trim_end_matches('/')),
+                        format!("requires skill `{}`, which is not in the skill set", need.skill),
+                    ));
+                }
+            }
+        }
         Ok(Registry { skills, by_id, triggers: OnceLock::new() })
     }
 
