@@ -135,16 +135,23 @@ pub fn plan(
                 let path = path.as_str();
                 planner.merge(path, |current| crate::merge::lines(current, lines))?;
             }
-            Step::PythonImports { path, imports, all, when } if applies(when, &context) => {
+            Step::PythonImports { path, template, imports, all, when } if applies(when, &context) => {
                 let path = step_path(&render_str(skill, path, path, &context)?)?;
                 let path = path.as_str();
+                let initial = match template {
+                    Some(template) if planner.current(path)?.is_none() => {
+                        Some(render(skill, template, path, &context)?)
+                    }
+                    _ => None,
+                };
                 let each = |texts: &[String]| -> Result<Vec<String>> {
                     texts.iter().map(|t| render_str(skill, t, path, &context)).collect()
                 };
                 let (imports, all) = (each(imports)?, each(all)?);
                 let lang = planner.lang;
                 planner.merge(path, |current| {
-                    crate::pyedit::ensure(current, &imports, &all).map_err(|p| p.get(lang).to_owned())
+                    crate::pyedit::ensure(current.or(initial.as_deref()), &imports, &all)
+                        .map_err(|p| p.get(lang).to_owned())
                 })?;
             }
             Step::PythonDependencies { packages, by_field, when } if applies(when, &context) => {

@@ -88,7 +88,7 @@ pub fn ensure(current: Option<&str>, imports: &[String], all: &[String]) -> Resu
     let mut stmts = stmts;
     for import in &wanted {
         if let Some((line, text)) = missing_import(&src, &stmts, import)? {
-            for (k, part) in text.lines().enumerate() {
+            for (k, part) in text.split('\n').enumerate() {
                 src.lines.insert(line + k, part.to_owned());
             }
             stmts = statements(&src.lines)?;
@@ -413,8 +413,21 @@ fn missing_import(src: &Source, stmts: &[Stmt], import: &Import) -> Result<Optio
         Import::Plain(text) => text.clone(),
         Import::From { module, .. } => import_text(&Import::From { module: module.clone(), names: missing }),
     };
-    let text = wrap_import(&text);
-    Ok(Some((insert_at(src, stmts, &imports, import), text)))
+    let mut text = wrap_import(&text);
+    let mut at = insert_at(src, stmts, &imports, import);
+    if imports.is_empty() {
+        // The first import: a blank line between it and the docstring above and the code below.
+        let blank = |i: usize| src.lines.get(i).is_some_and(|l| l.trim().is_empty());
+        if at > 0 && blank(at) {
+            at += 1;
+        } else if at > 0 {
+            text.insert(0, '\n');
+        }
+        if at < src.lines.len() && !blank(at) {
+            text.push('\n');
+        }
+    }
+    Ok(Some((at, text)))
 }
 
 /// The line an import goes before: in isort order among the top-level imports of the same
@@ -754,7 +767,7 @@ mod tests {
         let out = ensure(Some(text), &s(&["from .post import Post"]), &s(&["Post"])).unwrap();
         assert_eq!(
             out,
-            "\"\"\"Docs mention __all__ = dynamic and import x.\n\"\"\"\nfrom .post import Post\n\nA = 'from y import Post'  # __all__\n"
+            "\"\"\"Docs mention __all__ = dynamic and import x.\n\"\"\"\n\nfrom .post import Post\n\nA = 'from y import Post'  # __all__\n"
         );
     }
 }

@@ -113,6 +113,9 @@ pub enum Step {
     /// file is created when missing, and one that cannot be merged safely is a conflict.
     PythonImports {
         path: String,
+        /// What a missing file starts as (the imports are then made sure of in it).
+        #[serde(default)]
+        template: Option<String>,
         imports: Vec<String>,
         #[serde(default)]
         all: Vec<String>,
@@ -390,7 +393,7 @@ impl Registry {
             for need in &skill.spec.requires {
                 if !by_id.contains_key(&need.skill) {
                     return Err(Error::registry(
-                        &format!("{}/skill.json", skill.entry.dir.trim_end_matches('/')),
+                        format!("{}/skill.json", skill.entry.dir.trim_end_matches('/')),
                         format!("requires skill `{}`, which is not in the skill set", need.skill),
                     ));
                 }
@@ -503,7 +506,12 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
         sources.push((rel.to_owned(), Source::File(full.clone())));
     }
     for step in &spec.steps {
-        if let Step::Render { template, .. } = step
+        let template = match step {
+            Step::Render { template, .. } => Some(template),
+            Step::PythonImports { template, .. } => template.as_ref(),
+            _ => None,
+        };
+        if let Some(template) = template
             && !sources.iter().any(|(n, _)| n == template)
         {
             return Err(Error::registry(&spec_path, format!("template `{template}` does not exist")));
