@@ -291,6 +291,11 @@ fn repositories(venv_name: &str, url: &str, db_type: &str) {
             .collect();
         assert!(changed.is_empty(), "a re-run changed files: {changed:?}");
     }
+    // database-setup again: models/__init__.py is merged, so the entities stay registered.
+    let setup = serde_json::json!({"projectPath": project, "databaseUrl": url, "dbType": db_type});
+    let again = run_skill("database-setup", &setup);
+    assert_eq!(again["status"], "applied", "{again}");
+    assert_eq!(std::fs::read_to_string(project.join("app/infrastructure/database/models/__init__.py")).unwrap(), init);
     let started = Instant::now();
     let out = Command::new(venv.join("bin/python"))
         .arg(Path::new(ROOT).join("tests/e2e/check_repositories.py"))
