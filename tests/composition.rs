@@ -116,3 +116,23 @@ fn the_chat_runs_database_setup_first_then_continues_with_the_repository() {
     assert!(t.read("app/infrastructure/database/models/post.py").contains("class PostModel(BaseModel):"));
     assert!(t.read(".env").contains("sqlite+aiosqlite:///./app.db"));
 }
+
+#[test]
+fn a_default_value_stays_a_python_string_literal() {
+    let t = Test::new();
+    let setup = json!({"projectPath": t.project(), "databaseUrl": "sqlite:///./app.db"}).to_string();
+    Test::new().args(["run", "database-setup", "--json", "--input", &setup]).run().code(0);
+    let hostile = "x\" + __import__(\"os\").system(\"id\") + \"\\";
+    let input = json!({"projectPath": t.project(), "entity": "Note", "fields": [{"name": "title", "type": "str", "default": hostile}]});
+    Test::new().args(["run", "repository-pattern", "--json", "--input", &input.to_string()]).run().code(0);
+    let literal = serde_json::to_string(hostile).unwrap();
+    assert!(t.read("app/infrastructure/database/models/note.py").contains(&format!("        default={literal},\n")));
+    assert!(t.read("app/schemas/note.py").contains(&format!("        default={literal},\n        max_length=255,\n")));
+    // A newline or a quote in a name never reaches a template: the schema refuses it.
+    let bad =
+        json!({"projectPath": t.project(), "entity": "Note\nimport os", "fields": [{"name": "a\"b", "type": "str"}]});
+    let ran = Test::new().args(["run", "repository-pattern", "--json", "--input", &bad.to_string()]).run().code(2);
+    let report = ran.json();
+    let fields: Vec<&str> = report["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"/entity") && fields.contains(&"/fields/0/name"), "{fields:?}");
+}
