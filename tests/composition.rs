@@ -82,7 +82,6 @@ fn the_chat_runs_database_setup_first_then_continues_with_the_repository() {
     let project = t.project();
     let lines = [
         json!({"conversation": "c", "text": format!("create a repository for the Post model in {}", project.display())}),
-        json!({"conversation": "c", "text": "Post"}),
         json!({"conversation": "c", "text": "[{\"name\": \"title\", \"type\": \"str\", \"maxLength\": 200}]"}),
         json!({"conversation": "c", "text": "sqlite:///./app.db"}),
         json!({"conversation": "c", "text": "yes"}),
@@ -97,7 +96,6 @@ fn the_chat_runs_database_setup_first_then_continues_with_the_repository() {
         steps,
         [
             ("repository-pattern", "asking"),
-            ("repository-pattern", "asking"),
             ("database-setup", "asking"),
             ("database-setup", "confirming"),
             ("repository-pattern", "confirming"),
@@ -106,13 +104,14 @@ fn the_chat_runs_database_setup_first_then_continues_with_the_repository() {
         "{}",
         ran.stdout
     );
+    assert_eq!(turns[0]["field"], "fields", "the entity is read from the request: {}", turns[0]);
     assert!(
-        turns[2]["reply"]
+        turns[1]["reply"]
             .as_str()
             .unwrap()
             .contains("Let's run database-setup first; once it is applied, repository-pattern continues.")
     );
-    assert_eq!(turns[5]["report"]["status"], "applied");
+    assert_eq!(turns[4]["report"]["status"], "applied");
     assert!(t.read("app/infrastructure/database/models/post.py").contains("class PostModel(BaseModel):"));
     assert!(t.read(".env").contains("sqlite+aiosqlite:///./app.db"));
 }

@@ -478,6 +478,17 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
     }
 
     let project_field = project_field(&entry.input_schema, &input_schema)?;
+    for (name, prop) in input_schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        if let Some(pattern) = prop.get("x-extract-pattern") {
+            let compiled = pattern.as_str().map(regex::Regex::new);
+            if !matches!(compiled, Some(Ok(ref re)) if re.captures_len() > 1) {
+                return Err(Error::registry(
+                    &entry.input_schema,
+                    format!("`{name}`: `x-extract-pattern` must be a regular expression with a capture group"),
+                ));
+            }
+        }
+    }
 
     let spec_path = format!("{dir}/skill.json");
     let spec_json: Value = parse_json(&spec_path, file(&spec_path)?)?;
@@ -715,6 +726,28 @@ mod tests {
             skill.validator().unwrap();
             assert!(jsonschema::meta::is_valid(&skill.input_schema), "{}", skill.id());
         }
+    }
+
+    #[test]
+    fn an_extract_pattern_without_a_group_or_a_missing_required_skill_is_refused() {
+        let mut files = repository_set();
+        let path = "schemas/repository-pattern.input.schema.json";
+        let mut schema: Value = serde_json::from_slice(&files[path]).unwrap();
+        schema["properties"]["entity"]["x-extract-pattern"] = Value::from("[A-Z]+ model");
+        files.insert(path.into(), serde_json::to_vec(&schema).unwrap());
+        let err = Registry::from_files(&files, Checks::Run).err().unwrap().to_string();
+        assert!(
+            err.contains("`entity`: `x-extract-pattern` must be a regular expression with a capture group"),
+            "{err}"
+        );
+        let mut files = repository_set();
+        let spec = "skills/repository-pattern/skill.json";
+        let text = String::from_utf8(files[spec].clone())
+            .unwrap()
+            .replace("\"skill\": \"database-setup\"", "\"skill\": \"nope\"");
+        files.insert(spec.into(), text.into_bytes());
+        let err = Registry::from_files(&files, Checks::Run).err().unwrap().to_string();
+        assert!(err.contains("requires skill `nope`, which is not in the skill set"), "{err}");
     }
 
     #[test]
