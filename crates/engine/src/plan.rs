@@ -111,10 +111,10 @@ pub fn plan(
     for step in &skill.spec.steps {
         match step {
             Step::Render { path, template, if_exists, vars, when } if applies(when, &context) => {
+                let path = step_path(&render_str(skill, path, path, &context)?)?;
+                let path = path.as_str();
                 let mut ctx = context.clone();
                 ctx.extend(vars.clone());
-                let path = step_path(&render_str(skill, path, path, &ctx)?)?;
-                let path = path.as_str();
                 let text = render(skill, template, path, &ctx)?;
                 planner.whole(path, text.into_bytes(), *if_exists, false)?;
             }
