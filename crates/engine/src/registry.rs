@@ -132,6 +132,9 @@ pub struct CommandSpec {
     pub run: String,
     #[serde(default)]
     pub about: Option<Localized>,
+    /// The command a report's short message names as next (default: the first one).
+    #[serde(default)]
+    pub next: bool,
 }
 
 /// A skill's `skill.json`.
