@@ -60,7 +60,7 @@ impl Answers {
         let properties = skill.input_schema.get("properties").and_then(Value::as_object);
         let mut recorded = Map::new();
         for name in properties.into_iter().flat_map(|p| p.keys()) {
-            if name == "projectPath" {
+            if name == skill.project_field() {
                 continue;
             }
             if let Some(value) = input.context.get(name) {
