@@ -241,12 +241,8 @@ impl Core {
         let Some(skill) = reply.runnable().and_then(|m| self.registry.get(&m.matched.skill).ok()) else {
             return (idle(reply.message), None);
         };
-        let mut conversation = Conversation {
-            skill: skill.id().to_owned(),
-            input: Map::new(),
-            pending: Pending::Confirming,
-            lang,
-        };
+        let mut conversation =
+            Conversation { skill: skill.id().to_owned(), input: Map::new(), pending: Pending::Confirming, lang };
         let problems = absorb(skill, &self.roots, &mut conversation, crate::chat::extract(skill, text));
         let turn = self.advance(skill, &mut conversation, id, problems);
         let ongoing = turn.step.ongoing().then_some(conversation);
