@@ -17,6 +17,7 @@ mod packaging;
 mod safety;
 mod secrets;
 mod skills_dir;
+mod synthetic_skill;
 mod triggers;
 mod updates;
 mod validation;

@@ -18,15 +18,17 @@ use crate::trigger::Lang;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Spec {
+    /// The input field holding the URL; the derived async URL replaces it (redacted in the
+    /// context, whole among the run's secrets) and `<urlField>Example` gets the placeholder copy.
     pub url_field: String,
+    /// The input field naming the database kind (a key of `dialects`); set from the URL if absent.
     pub type_field: String,
-    #[serde(default = "default_placeholder")]
+    /// The context field that gets the kind's async driver module (`asyncpg`), if any.
+    #[serde(default)]
+    pub driver_field: Option<String>,
+    /// The password the example URL (`.env.example`) carries instead of the real one.
     pub placeholder_password: String,
     pub dialects: BTreeMap<String, Dialect>,
-}
-
-fn default_placeholder() -> String {
-    "change-me".into()
 }
 
 /// One database kind.
@@ -150,14 +152,17 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
     {
         return Err(UrlError {
             field: format!("/{}", spec.type_field),
-            message: if ko {
-                format!(
-                    "\"{given}\"이지만 databaseUrl은 {kind} URL입니다. dbType을 \"{kind}\"로 바꾸거나 생략하세요 (URL에서 정해집니다), 또는 {given} URL을 쓰세요"
-                )
-            } else {
-                format!(
-                    "is \"{given}\" but databaseUrl is a {kind} URL; set dbType to \"{kind}\" or leave it out (the URL decides), or give a {given} URL"
-                )
+            message: {
+                let (url_field, type_field) = (&spec.url_field, &spec.type_field);
+                if ko {
+                    format!(
+                        "\"{given}\"이지만 {url_field}은 {kind} URL입니다. {type_field}을 \"{kind}\"로 바꾸거나 생략하세요 (URL에서 정해집니다), 또는 {given} URL을 쓰세요"
+                    )
+                } else {
+                    format!(
+                        "is \"{given}\" but {url_field} is a {kind} URL; set {type_field} to \"{kind}\" or leave it out (the URL decides), or give a {given} URL"
+                    )
+                }
             },
         });
     }

@@ -58,9 +58,9 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
         return Err(vec![FieldError {
             field: String::new(),
             message: if ko {
-                "입력은 JSON 객체여야 합니다. 예: {\"projectPath\": \".\"}".into()
+                format!("입력은 JSON 객체여야 합니다. 예: {{\"{}\": \".\"}}", skill.project_field())
             } else {
-                "the input must be a JSON object, e.g. {\"projectPath\": \".\"}".into()
+                format!("the input must be a JSON object, e.g. {{\"{}\": \".\"}}", skill.project_field())
             },
         }]);
     };
@@ -88,23 +88,27 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
                     .map_err(|e| vec![FieldError { field: e.field, message: e.message }])?;
                 if let Some(from) = &derived.rewritten_from {
                     let to = derived.url_redacted.split("://").next().unwrap_or_default();
+                    let field = &spec.url_field;
                     notes.push(if ko {
-                        format!("databaseUrl의 {from}를 비동기 드라이버 {to}://로 바꿨습니다")
+                        format!("{field}의 {from}를 비동기 드라이버 {to}://로 바꿨습니다")
                     } else {
-                        format!("databaseUrl: {from} was rewritten to the async driver's {to}://")
+                        format!("{field}: {from} was rewritten to the async driver's {to}://")
                     });
                 }
                 if given.is_none() {
+                    let (field, kind) = (&spec.type_field, &derived.db_type);
                     notes.push(if ko {
-                        format!("dbType을 URL에서 \"{}\"로 정했습니다", derived.db_type)
+                        format!("{field}을(를) URL에서 \"{kind}\"(으)로 정했습니다")
                     } else {
-                        format!("dbType \"{}\" was taken from the URL", derived.db_type)
+                        format!("{field} \"{kind}\" was taken from the URL")
                     });
                 }
                 context.insert(spec.url_field.clone(), Value::String(derived.url_redacted));
                 context.insert(format!("{}Example", spec.url_field), Value::String(derived.url_example));
                 context.insert(spec.type_field.clone(), Value::String(derived.db_type));
-                context.insert("dbDriver".into(), Value::String(derived.driver));
+                if let Some(field) = &spec.driver_field {
+                    context.insert(field.clone(), Value::String(derived.driver));
+                }
                 secrets.insert(spec.url_field.clone(), derived.url);
             }
         }

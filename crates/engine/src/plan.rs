@@ -65,6 +65,9 @@ pub struct PlannedCommand {
     pub run: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub about: Option<String>,
+    /// The skill names it as the next thing to run (`next` in skill.json).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub next: bool,
 }
 
 /// Everything a run would do.
@@ -188,7 +191,8 @@ pub fn plan(
     for command in &skill.spec.commands {
         let run = render_str(skill, &command.run, "commands", &context)?;
         if !run.trim().is_empty() {
-            commands.push(PlannedCommand { run, about: command.about.as_ref().map(|a| a.get(lang).to_owned()) });
+            let about = command.about.as_ref().map(|a| a.get(lang).to_owned());
+            commands.push(PlannedCommand { run, about, next: command.next });
         }
     }
     if options.skip_existing {

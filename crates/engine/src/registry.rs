@@ -159,6 +159,9 @@ pub struct CommandSpec {
     pub run: String,
     #[serde(default)]
     pub about: Option<Localized>,
+    /// The command a report's short message names as next (default: the first one).
+    #[serde(default)]
+    pub next: bool,
 }
 
 /// Another skill that must have been applied to the project first.

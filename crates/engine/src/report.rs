@@ -213,7 +213,7 @@ pub(crate) fn message(report: &Report) -> String {
         n(FileAction::Skipped),
         n(FileAction::Conflict),
     );
-    let first_command = report.commands.iter().find(|c| c.contains("alembic revision")).or(report.commands.first());
+    let first_command = report.steps.iter().find(|c| c.next).or(report.steps.first()).map(|c| &c.run);
     match report.status {
         Status::Applied if created + updated == 0 => {
             if ko {
