@@ -770,4 +770,63 @@ mod tests {
             "\"\"\"Docs mention __all__ = dynamic and import x.\n\"\"\"\n\nfrom .post import Post\n\nA = 'from y import Post'  # __all__\n"
         );
     }
+
+    /// Random files from Python fragments (and noise): a merge that succeeds keeps every line
+    /// that is not `__all__`'s, in order, and a second merge changes nothing.
+    #[test]
+    fn random_files_keep_their_lines_and_a_second_run_changes_nothing() {
+        const FRAGMENTS: &[&str] = &[
+            "\"\"\"Docstring.\"\"\"",
+            "\"\"\"Multi\nline __all__ = x\n\"\"\"",
+            "import os",
+            "from .a import A",
+            "from .b import (\n    B,\n    C,  # note\n)",
+            "from pkg.models.user import UserModel",
+            "__all__ = [\"A\", \"B\"]",
+            "__all__ = [\n    \"A\",\n    \"B\",\n]",
+            "__all__ += [\"Z\"]",
+            "X = 1  # comment",
+            "",
+            "# a comment",
+            "def f():\n    return \"from x import y\"",
+            "if TYPE_CHECKING:\n    from .c import C",
+            "Y = (\n    1,\n    2,\n)",
+            "s = 'it''s'",
+            "class K:\n    pass",
+            "z = [",
+            "\"\"\"unclosed",
+            "\\",
+            "from . import (",
+        ];
+        let mut seed: u64 = 0x5eed;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        let imports = s(&["from pkg.models.post import PostModel", "from .a import A"]);
+        let all = s(&["PostModel", "A"]);
+        let (mut merged, mut refused) = (0, 0);
+        for _ in 0..3000 {
+            let count = next() % 7;
+            let parts: Vec<&str> = (0..count).map(|_| FRAGMENTS[next() % FRAGMENTS.len()]).collect();
+            let eol = if next() % 5 == 0 { "\r\n" } else { "\n" };
+            let text = parts.join("\n").replace('\n', eol) + if next() % 3 == 0 { "" } else { eol };
+            match ensure(Some(&text), &imports, &all) {
+                Ok(out) => {
+                    merged += 1;
+                    assert_eq!(ensure(Some(&out), &imports, &all).as_ref(), Ok(&out), "not idempotent for {text:?}");
+                    let mut rest = out.lines();
+                    // (A blank file is a new one.)
+                    for line in text.lines().filter(|l| !l.contains("__all__") && !text.trim().is_empty()) {
+                        assert!(rest.any(|o| o == line), "lost {line:?} of {text:?} in {out:?}");
+                    }
+                }
+                Err(problem) => {
+                    refused += 1;
+                    assert!(!problem.en.is_empty() && !problem.ko.is_empty());
+                }
+            }
+        }
+        assert!(merged > 1000 && refused > 100, "{merged} merged, {refused} refused");
+    }
 }
