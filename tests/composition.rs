@@ -135,3 +135,20 @@ fn a_default_value_stays_a_python_string_literal() {
     let fields: Vec<&str> = report["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert!(fields.contains(&"/entity") && fields.contains(&"/fields/0/name"), "{fields:?}");
 }
+
+#[test]
+fn a_korean_chat_stays_korean_through_a_json_answer_and_the_prerequisite() {
+    let t = Test::new();
+    let lines = [
+        json!({"conversation": "k", "text": format!("Post 모델 리포지토리 만들어줘 {}", t.project().display())}),
+        json!({"conversation": "k", "text": "[{\"name\": \"title\", \"type\": \"str\"}]"}),
+    ];
+    let stdin: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let ran = t.run_with(&["chat", "--json"], &stdin).code(0);
+    let turns: Vec<Value> = ran.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!((turns[1]["lang"].as_str(), turns[1]["skill"].as_str()), (Some("ko"), Some("database-setup")));
+    let reply = turns[1]["reply"].as_str().unwrap();
+    assert!(reply.contains("database-setup이(가) 먼저 적용되어 있어야 합니다"), "{reply}");
+    assert!(reply.contains("먼저 database-setup을(를) 진행하고, 적용되면 repository-pattern을(를) 이어서 하겠습니다."));
+    assert_eq!(turns[1]["field"], "databaseUrl");
+}

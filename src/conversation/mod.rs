@@ -291,7 +291,12 @@ impl Core {
         let Ok(skill) = self.registry.get(&c.skill) else {
             return Next::Turn(finish(c, id, Step::Done, "스킬을 찾을 수 없습니다.", "The skill is gone."));
         };
-        c.lang = lang.or_else(|| evidence(text, Some(skill))).unwrap_or(c.lang);
+        // A JSON answer (a list or an object asked for) is data: its keys do not switch the language.
+        let json_answer = matches!(&c.pending, Pending::Asking(field)
+            if matches!(skill.input_schema["properties"][field.as_str()]["type"].as_str(), Some("array" | "object"))
+                && serde_json::from_str::<Value>(text.trim()).is_ok_and(|v| v.is_array() || v.is_object()));
+        let seen = if json_answer { None } else { evidence(text, Some(skill)) };
+        c.lang = lang.or(seen).unwrap_or(c.lang);
         if is_cancel(text) {
             return Next::Turn(finish(
                 c,
