@@ -222,3 +222,136 @@ impl Drop for Database {
         }
     }
 }
+
+// repository-pattern on top of database-setup: two entities (Post references Author), then
+// tests/e2e/check_repositories.py (ruff, mypy --strict, Alembic, HTTP through the repositories).
+
+/// Author's and Post's input (every field type of the documented set is used once).
+fn entities(project: &Path) -> [serde_json::Value; 2] {
+    let author = serde_json::json!({"projectPath": project, "entity": "Author", "fields": [
+        {"name": "name", "type": "str", "maxLength": 100, "unique": true},
+        {"name": "email", "type": "str", "optional": true, "indexed": true},
+        {"name": "born", "type": "date", "optional": true},
+        {"name": "rating", "type": "float", "default": 0.0},
+        {"name": "balance", "type": "decimal", "default": "1.50"},
+        {"name": "active", "type": "bool", "default": true},
+        {"name": "ext_id", "type": "uuid", "optional": true, "unique": true},
+        {"name": "profile", "type": "json", "optional": true}
+    ]});
+    let post = serde_json::json!({"projectPath": project, "entity": "Post", "fields": [
+        {"name": "title", "type": "str", "maxLength": 200, "indexed": true},
+        {"name": "body", "type": "text"},
+        {"name": "views", "type": "int", "default": 0},
+        {"name": "published_at", "type": "datetime", "optional": true},
+        {"name": "author_id", "type": "int", "references": "Author"}
+    ]});
+    [author, post]
+}
+
+fn run_skill(skill: &str, input: &serde_json::Value) -> serde_json::Value {
+    let out = Command::new(BIN)
+        .args(["run", skill, "--input", &input.to_string(), "--json"])
+        .env_remove("SKILLRUN_SKILLS_DIR")
+        .env_remove("SKILLRUN_LANG")
+        .output()
+        .expect("run skillrun");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "skillrun run {skill} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for secret in [PASSWORD, PASSWORD_IN_URL] {
+        assert!(!stdout.contains(secret), "the report shows the password:\n{stdout}");
+    }
+    serde_json::from_str(&stdout).expect("report is JSON")
+}
+
+fn repositories(venv_name: &str, url: &str, db_type: &str) {
+    let venv = venv(venv_name);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("project");
+    generate(&project, url, db_type);
+    let [author, post] = entities(&project);
+    let first = run_skill("repository-pattern", &author);
+    assert_eq!(first["status"], "applied", "{first}");
+    let note = format!("dbType \"{db_type}\" was taken from database-setup's answers");
+    assert!(first["notes"].as_array().unwrap().iter().any(|n| n == &serde_json::json!(note)), "{first}");
+    let second = run_skill("repository-pattern", &post);
+    assert_eq!(second["status"], "applied", "{second}");
+    let init = std::fs::read_to_string(project.join("app/infrastructure/database/models/__init__.py")).unwrap();
+    for name in ["AuthorModel", "PostModel", "UserModel"] {
+        assert!(init.contains(&format!("import {name}\n")) && init.contains(&format!("    \"{name}\",\n")), "{init}");
+    }
+    // Running it again for either entity changes none of the project's files (the answers file
+    // records the latest run's input, so it follows the entity).
+    for input in [&author, &post] {
+        let again = run_skill("repository-pattern", input);
+        let changed: Vec<&serde_json::Value> = again["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["action"] != "unchanged" && f["path"] != ".skillrun/answers.json")
+            .collect();
+        assert!(changed.is_empty(), "a re-run changed files: {changed:?}");
+    }
+    // database-setup again: models/__init__.py is merged, so the entities stay registered.
+    let setup = serde_json::json!({"projectPath": project, "databaseUrl": url, "dbType": db_type});
+    let again = run_skill("database-setup", &setup);
+    assert_eq!(again["status"], "applied", "{again}");
+    assert_eq!(std::fs::read_to_string(project.join("app/infrastructure/database/models/__init__.py")).unwrap(), init);
+    let started = Instant::now();
+    let out = Command::new(venv.join("bin/python"))
+        .arg(Path::new(ROOT).join("tests/e2e/check_repositories.py"))
+        .arg(&project)
+        .arg("--venv")
+        .arg(&venv)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run check_repositories.py");
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "repository e2e check of {db_type} on {venv_name} failed:\n{log}");
+    println!("repositories on {db_type} with {venv_name}: checked in {:.1?}\n{log}", started.elapsed());
+}
+
+#[test]
+fn repositories_on_sqlite_sqlalchemy_2_1() {
+    repositories("e2e-sa21", "sqlite:///./app.db", "sqlite");
+}
+
+#[test]
+fn repositories_on_sqlite_sqlalchemy_2_0() {
+    repositories("e2e-sa20", "sqlite:///./app.db", "sqlite");
+}
+
+#[test]
+fn repositories_on_postgresql_sqlalchemy_2_1() {
+    if let Some(db) = Server::Postgres.create("pgrepo") {
+        repositories(
+            "e2e-sa21",
+            &format!("postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}", db.user, db.name),
+            "postgresql",
+        );
+    }
+}
+
+#[test]
+fn repositories_on_postgresql_sqlalchemy_2_0() {
+    if let Some(db) = Server::Postgres.create("pgrepo") {
+        repositories(
+            "e2e-sa20",
+            &format!("postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}", db.user, db.name),
+            "postgresql",
+        );
+    }
+}
+
+#[test]
+fn repositories_on_mariadb_sqlalchemy_2_1() {
+    if let Some(db) = Server::MariaDb.create("myrepo") {
+        repositories("e2e-sa21", &format!("mysql://{}:{PASSWORD_IN_URL}@127.0.0.1:3306/{}", db.user, db.name), "mysql");
+    }
+}
+
+#[test]
+fn repositories_on_mariadb_sqlalchemy_2_0() {
+    if let Some(db) = Server::MariaDb.create("myrepo") {
+        repositories("e2e-sa20", &format!("mysql://{}:{PASSWORD_IN_URL}@127.0.0.1:3306/{}", db.user, db.name), "mysql");
+    }
+}

@@ -5,6 +5,7 @@ mod support;
 
 mod chatops;
 mod cli;
+mod composition;
 mod conversation;
 mod e2e;
 mod faults;

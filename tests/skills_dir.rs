@@ -117,3 +117,147 @@ fn a_skill_cannot_write_outside_the_project() {
         assert_eq!(std::fs::read_dir(&project).unwrap().count(), 0, "{target}: nothing is written at all");
     }
 }
+
+/// A skill that registers a module in a package's `__init__.py` (`python-imports`), with a step
+/// path and import lines rendered from the input (`{{ name | snake_case }}`).
+fn registering_skill(root: &std::path::Path) {
+    greeting_skill(root);
+    let steps = serde_json::json!({"steps": [
+        {"kind": "render", "path": "pkg/{{ name | snake_case }}.py", "template": "templates/hello.txt.tera"},
+        {"kind": "python-imports", "path": "pkg/__init__.py",
+         "imports": ["from pkg.{{ name | snake_case }} import {{ name | pascal_case }}"], "all": ["{{ name | pascal_case }}"]}
+    ]});
+    write(root, "skills/greeting-file/skill.json", &steps.to_string());
+}
+
+#[test]
+fn python_imports_register_names_keep_user_lines_and_refuse_what_they_cannot_merge() {
+    let t = Test::new();
+    let skills = t.dir.path().join("skills-set");
+    registering_skill(&skills);
+    let dir = skills.to_str().unwrap();
+    let run = |name: &str, code: i32| {
+        let input = serde_json::json!({"projectPath": t.project(), "name": name}).to_string();
+        Test::new().args(["--skills-dir", dir, "run", "greeting-file", "--json", "--input", &input]).run().code(code)
+    };
+    // Missing: created.
+    let json = run("BlogPost", 0).json();
+    assert_eq!(t.read("pkg/__init__.py"), "from pkg.blog_post import BlogPost\n\n__all__ = [\n    \"BlogPost\",\n]\n");
+    assert!(json["files"].as_array().unwrap().iter().any(|f| f["path"] == "pkg/blog_post.py"), "{json}");
+    // The user's own lines stay; a second name is added in order; a re-run changes nothing.
+    let edited = format!("# my package\n{}\nVERSION = \"1\"  # mine\n", t.read("pkg/__init__.py"));
+    t.write("pkg/__init__.py", &edited);
+    run("Author", 0);
+    let two = t.read("pkg/__init__.py");
+    assert_eq!(
+        two,
+        "# my package\nfrom pkg.author import Author\nfrom pkg.blog_post import BlogPost\n\n__all__ = [\n    \"Author\",\n    \"BlogPost\",\n]\n\nVERSION = \"1\"  # mine\n"
+    );
+    let again = run("Author", 0).json();
+    let init = again["files"].as_array().unwrap().iter().find(|f| f["path"] == "pkg/__init__.py").unwrap().clone();
+    assert_eq!(init["action"], "unchanged", "{again}");
+    assert_eq!(t.read("pkg/__init__.py"), two);
+    // An `__all__` built at run time: a conflict with the reason, in Korean too, nothing written.
+    t.write("pkg/__init__.py", "from pkg.author import Author\n__all__ = [n for n in dir() if n[0].isupper()]\n");
+    let json = run("Comment", 3).json();
+    let init = json["files"].as_array().unwrap().iter().find(|f| f["path"] == "pkg/__init__.py").unwrap().clone();
+    assert_eq!(init["action"], "conflict");
+    assert!(init["reason"].as_str().unwrap().contains("`__all__` is built at run time (line 2)"), "{init}");
+    assert!(!t.project().join("pkg/comment.py").exists());
+    let input = serde_json::json!({"projectPath": t.project(), "name": "Comment"}).to_string();
+    let ko = Test::new()
+        .args(["--skills-dir", dir, "run", "greeting-file", "--json", "--lang", "ko", "--input", &input])
+        .run()
+        .code(3)
+        .json();
+    let init = ko["files"].as_array().unwrap().iter().find(|f| f["path"] == "pkg/__init__.py").unwrap().clone();
+    assert!(init["reason"].as_str().unwrap().contains("실행 중에 만들어져(2번째 줄)"), "{init}");
+}
+
+/// A third skill set, synthetic: `kitchen-sink` uses every step kind and requires `base-files`,
+/// taking `flavor` from its answers. No engine change is needed for either.
+fn composed_set(root: &std::path::Path) {
+    let entry = |id: &str, phrase: &str| {
+        serde_json::json!({"id": id, "version": "0.1.0", "title": {"en": id, "ko": id},
+            "description": {"en": format!("The {id} skill."), "ko": format!("{id} 스킬.")},
+            "triggers": {"en": [phrase], "ko": [phrase]}, "inputSchema": format!("schemas/{id}.json"), "dir": format!("skills/{id}")})
+    };
+    let manifest = serde_json::json!({"skills": [entry("base-files", "lay the base files"), entry("kitchen-sink", "add the kitchen sink")]});
+    write(root, "manifest.json", &manifest.to_string());
+    write(
+        root,
+        "schemas/base-files.json",
+        r#"{"type": "object", "properties": {"dir": {"type": "string", "x-project-dir": true}, "flavor": {"enum": ["plain", "fancy"]}},
+        "required": ["dir", "flavor"], "additionalProperties": false}"#,
+    );
+    write(
+        root,
+        "schemas/kitchen-sink.json",
+        r#"{"type": "object", "properties": {"dir": {"type": "string", "x-project-dir": true}, "name": {"type": "string", "pattern": "^[A-Z][a-z]+$"},
+        "flavor": {"enum": ["plain", "fancy"]}}, "required": ["dir", "name"], "additionalProperties": false}"#,
+    );
+    for id in ["base-files", "kitchen-sink"] {
+        write(root, &format!("skills/{id}/SKILL.md"), &format!("---\nname: {id}\ndescription: The {id} skill.\n---\n"));
+    }
+    write(
+        root,
+        "skills/base-files/skill.json",
+        r#"{"steps": [{"kind": "render", "path": "base.txt", "template": "templates/base.tera"}]}"#,
+    );
+    write(root, "skills/base-files/templates/base.tera", "{{ flavor }}\n");
+    let steps = serde_json::json!({
+        "requires": [{"skill": "base-files", "files": ["base.txt"], "inputs": {"flavor": "flavor"}}],
+        "steps": [
+            {"kind": "render", "path": "pkg/{{ name | snake_case }}.py", "template": "templates/module.tera", "vars": {"about": "one module"}},
+            {"kind": "render", "path": "pkg/keep.txt", "template": "templates/module.tera", "ifExists": "keep", "vars": {"about": "kept"}},
+            {"kind": "render", "path": "fancy.txt", "template": "templates/module.tera", "vars": {"about": "fancy"}, "when": {"flavor": ["fancy"]}},
+            {"kind": "env-file", "path": ".env.example", "set": {"NAME": "{{ name }}"}},
+            {"kind": "lines", "path": ".gitignore", "lines": ["*.pyc"]},
+            {"kind": "python-dependencies", "packages": ["attrs>=23"], "byField": {"flavor": {"fancy": ["rich>=13"]}}},
+            {"kind": "python-imports", "path": "pkg/__init__.py", "template": "templates/init.tera",
+             "imports": ["from pkg.{{ name | snake_case }} import {{ name }}"], "all": ["{{ name }}"]}
+        ],
+        "commands": [{"run": "python -c 'import pkg.{{ name | snake_case }}'"}]
+    });
+    write(root, "skills/kitchen-sink/skill.json", &steps.to_string());
+    write(root, "skills/kitchen-sink/templates/module.tera", "\"\"\"{{ about }}: {{ name }} ({{ flavor }}).\"\"\"\n");
+    write(
+        root,
+        "skills/kitchen-sink/templates/init.tera",
+        "\"\"\"The package.\"\"\"\n\n__all__ = [\n    \"VERSION\",\n]\n\nVERSION = \"1\"\n",
+    );
+}
+
+#[test]
+fn a_third_skill_uses_every_step_kind_and_requires_another_as_data_only() {
+    let t = Test::new();
+    let skills = t.dir.path().join("skills-set");
+    composed_set(&skills);
+    let dir = skills.to_str().unwrap();
+    let run = |skill: &str, input: serde_json::Value, code: i32| {
+        Test::new()
+            .args(["--skills-dir", dir, "run", skill, "--json", "--input", &input.to_string()])
+            .run()
+            .code(code)
+            .json()
+    };
+    let sink = serde_json::json!({"dir": t.project(), "name": "Widget"});
+    let refused = run("kitchen-sink", sink.clone(), 2);
+    assert_eq!(refused["requires"][0]["skill"], "base-files", "{refused}");
+    assert_eq!(refused["requires"][0]["inputs"], serde_json::json!(["dir", "flavor"]));
+    run("base-files", serde_json::json!({"dir": t.project(), "flavor": "fancy"}), 0);
+    let report = run("kitchen-sink", sink.clone(), 0);
+    assert_eq!(report["notes"][0], "flavor \"fancy\" was taken from base-files's answers", "{report}");
+    assert_eq!(t.read("pkg/widget.py"), "\"\"\"one module: Widget (fancy).\"\"\"\n");
+    assert_eq!(t.read("fancy.txt"), "\"\"\"fancy: Widget (fancy).\"\"\"\n");
+    assert_eq!(t.read(".env.example"), "NAME=Widget\n");
+    assert_eq!(t.read(".gitignore"), "*.pyc\n");
+    assert_eq!(t.read("requirements.txt"), "attrs>=23\nrich>=13\n");
+    assert_eq!(
+        t.read("pkg/__init__.py"),
+        "\"\"\"The package.\"\"\"\n\nfrom pkg.widget import Widget\n\n__all__ = [\n    \"VERSION\",\n    \"Widget\",\n]\n\nVERSION = \"1\"\n"
+    );
+    assert_eq!(report["commands"][0], "python -c 'import pkg.widget'");
+    let again = run("kitchen-sink", sink, 0);
+    assert!(again["files"].as_array().unwrap().iter().all(|f| f["action"] == "unchanged"), "{again}");
+}

@@ -30,7 +30,8 @@ const SKILL_JSON: &str = r#"{
     {"kind": "env-file", "path": ".env", "secret": true, "set": {"SVC_DSN": "{{ dsn }}"}},
     {"kind": "env-file", "path": ".env.sample", "set": {"SVC_DSN": "{{ dsnExample }}"}},
     {"kind": "lines", "path": ".gitignore", "lines": [".env"]},
-    {"kind": "python-dependencies", "packages": ["httpx>=0.27"], "byField": {"engine": {"pg": ["asyncpg>=0.29"], "lite": ["aiosqlite>=0.20"]}}}
+    {"kind": "python-dependencies", "packages": ["httpx>=0.27"], "byField": {"engine": {"pg": ["asyncpg>=0.29"], "lite": ["aiosqlite>=0.20"]}}},
+    {"kind": "python-imports", "path": "svc/exports.py", "template": "templates/init.py.tera", "imports": ["from svc.settings import ENGINE"], "all": ["ENGINE"]}
   ],
   "commands": [
     {"run": "echo first", "about": {"en": "a first step", "ko": "첫 단계"}},
@@ -134,6 +135,9 @@ fn a_skill_with_its_own_field_names_runs_through_the_same_runtime() {
     assert!(t.read(".env.sample").contains("fill-me-in"));
     assert!(t.read(".gitignore").lines().any(|l| l == ".env"));
     assert_eq!(t.read("requirements.txt"), "fastapi\nhttpx>=0.27\nasyncpg>=0.29\n");
+    // python-imports: a missing file starts as its template, then gets the import (no `__all__`
+    // is added to a file that has none).
+    assert_eq!(t.read("svc/exports.py"), "\"\"\"svc\"\"\"\n\nfrom svc.settings import ENGINE\n");
     // Notes name the skill's fields, not database-setup's.
     let notes = report["notes"].to_string();
     assert!(notes.contains("engine \\\"pg\\\" was taken from the URL"), "{notes}");

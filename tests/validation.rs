@@ -107,7 +107,11 @@ fn bad_json_is_a_usage_error() {
 #[test]
 fn unknown_skill_is_named() {
     let ran = Test::new().args(["run", "nope", "--input", "{}"]).run().code(2);
-    assert!(ran.stderr.contains("unknown skill `nope` (known skills: database-setup)"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("unknown skill `nope` (known skills: database-setup, repository-pattern)"),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[test]

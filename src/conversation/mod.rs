@@ -202,6 +202,17 @@ struct Conversation {
     input: Map<String, Value>,
     pending: Pending,
     lang: Lang,
+    /// The skill this conversation started with, set aside while a skill it requires runs
+    /// first; it continues once that one is applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    then: Option<Suspended>,
+}
+
+/// A skill waiting for its prerequisite, with the inputs it already has.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Suspended {
+    skill: String,
+    input: Map<String, Value>,
 }
 
 /// What a turn on a conversation in progress comes to.
@@ -241,8 +252,13 @@ impl Core {
         let Some(skill) = reply.runnable().and_then(|m| self.registry.get(&m.matched.skill).ok()) else {
             return (idle(reply.message), None);
         };
-        let mut conversation =
-            Conversation { skill: skill.id().to_owned(), input: Map::new(), pending: Pending::Confirming, lang };
+        let mut conversation = Conversation {
+            skill: skill.id().to_owned(),
+            input: Map::new(),
+            pending: Pending::Confirming,
+            lang,
+            then: None,
+        };
         let problems = absorb(skill, &self.roots, &mut conversation, crate::chat::extract(skill, text));
         let turn = self.advance(skill, &mut conversation, id, problems);
         let ongoing = turn.step.ongoing().then_some(conversation);
@@ -275,7 +291,12 @@ impl Core {
         let Ok(skill) = self.registry.get(&c.skill) else {
             return Next::Turn(finish(c, id, Step::Done, "스킬을 찾을 수 없습니다.", "The skill is gone."));
         };
-        c.lang = lang.or_else(|| evidence(text, Some(skill))).unwrap_or(c.lang);
+        // A JSON answer (a list or an object asked for) is data: its keys do not switch the language.
+        let json_answer = matches!(&c.pending, Pending::Asking(field)
+            if matches!(skill.input_schema["properties"][field.as_str()]["type"].as_str(), Some("array" | "object"))
+                && serde_json::from_str::<Value>(text.trim()).is_ok_and(|v| v.is_array() || v.is_object()));
+        let seen = if json_answer { None } else { evidence(text, Some(skill)) };
+        c.lang = lang.or(seen).unwrap_or(c.lang);
         if is_cancel(text) {
             return Next::Turn(finish(
                 c,
@@ -303,6 +324,15 @@ impl Core {
                 // names something else ("sqlite" asked for a URL) or is malformed ("sqlite:/app.db"):
                 // checking it gives the reason to re-ask with.
                 let bare = !text.trim().is_empty() && !text.trim().contains(char::is_whitespace);
+                // A list or an object asked for is answered in JSON.
+                if let Pending::Asking(field) = &pending
+                    && !found.contains_key(field)
+                    && let Some(kind) = skill.input_schema["properties"][field.as_str()]["type"].as_str()
+                    && (kind == "array" || kind == "object")
+                    && let Ok(value) = serde_json::from_str::<Value>(text.trim())
+                {
+                    found.insert(field.clone(), value);
+                }
                 if let Pending::Asking(field) = &pending
                     && !found.contains_key(field)
                     && (found.is_empty() || bare)
@@ -342,6 +372,36 @@ impl Core {
                 c.pending = Pending::Confirming;
                 let reply = preview(&report);
                 turn(c, id, Step::Confirming, None, reply, Some(report))
+            }
+            Ok(report) if !report.requires.is_empty() && c.then.is_none() => {
+                // Another skill must run on this project first: run it, then come back.
+                let Ok(first) = self.registry.get(&report.requires[0].skill) else {
+                    let reply = report.message.clone();
+                    return finish_with(c, id, reply, Some(report));
+                };
+                let project = c.input.get(skill.project_field()).cloned();
+                c.then = Some(Suspended { skill: c.skill.clone(), input: std::mem::take(&mut c.input) });
+                c.skill = first.id().to_owned();
+                if let Some(project) = project {
+                    c.input.insert(first.project_field().to_owned(), project);
+                }
+                let intro = match c.lang {
+                    Lang::Ko => format!(
+                        "{}\n먼저 {}을(를) 진행하고, 적용되면 {}을(를) 이어서 하겠습니다.",
+                        report.message,
+                        first.id(),
+                        skill.id()
+                    ),
+                    Lang::En => format!(
+                        "{}\nLet's run {} first; once it is applied, {} continues.",
+                        report.message,
+                        first.id(),
+                        skill.id()
+                    ),
+                };
+                let mut next = self.advance(first, c, id, Vec::new());
+                next.reply = format!("{intro}\n{}", next.reply);
+                next
             }
             Ok(report) if report.status == Status::Invalid => {
                 // Forget the inputs the run refused and ask for them again.
@@ -390,6 +450,17 @@ impl Core {
             Ok(report) => {
                 tracing::info!(conversation = %id, skill = %skill.id(), status = ?report.status, "conversation ran");
                 let reply = if report.status == Status::Applied { summary(&report) } else { report.message.clone() };
+                // A prerequisite is in place: the skill that asked for it continues.
+                if report.status == Status::Applied
+                    && let Some(then) = c.then.take()
+                    && let Ok(next_skill) = self.registry.get(&then.skill)
+                {
+                    c.skill = then.skill;
+                    c.input = then.input;
+                    let mut next = self.advance(next_skill, c, id, Vec::new());
+                    next.reply = format!("{reply}\n\n{}", next.reply);
+                    return next;
+                }
                 finish_with(c, id, reply, Some(report))
             }
             Err(e) => finish_with(c, id, e.to_string(), None),

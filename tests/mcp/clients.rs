@@ -42,7 +42,7 @@ fn python_client(mode: &str, expected_version: &str) {
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
     assert_eq!(summary["protocolVersion"], expected_version, "{summary}");
     assert_eq!(summary["server"], "skillrun");
-    assert_eq!(summary["tools"], json!(["database-setup", "match_skill"]));
+    assert_eq!(summary["tools"], json!(["database-setup", "match_skill", "repository-pattern"]));
     assert_eq!((summary["status"].clone(), summary["invalidStatus"].clone()), (json!("applied"), json!("invalid")));
     assert_eq!(summary["progress"], json!([1.0, 2.0, 3.0, 4.0]));
     assert!(project.join("alembic.ini").is_file() && project.join(".env").is_file());
@@ -75,7 +75,7 @@ fn python_client_over_http(mode: &str, expected_version: &str) {
     let summary: Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
     assert_eq!(summary["protocolVersion"], expected_version, "{summary}");
-    assert_eq!(summary["tools"], json!(["database-setup", "match_skill"]));
+    assert_eq!(summary["tools"], json!(["database-setup", "match_skill", "repository-pattern"]));
     assert_eq!((summary["status"].clone(), summary["invalidStatus"].clone()), (json!("applied"), json!("invalid")));
     assert_eq!(summary["refusedField"], "/projectPath", "{summary}");
     assert!(project.join("alembic.ini").is_file());

@@ -56,7 +56,7 @@ fn each_skill_is_a_tool_with_its_own_schema_plus_the_run_options() {
     server.initialize("2025-11-25");
     let tools = server.request("tools/list", Value::Null)["result"]["tools"].clone();
     let names: Vec<&str> = tools.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["database-setup", "match_skill"]);
+    assert_eq!(names, ["database-setup", "repository-pattern", "match_skill"]);
     let tool = &tools[0];
     let skill_schema = Test::new().args(["schema", "database-setup"]).run().code(0).json();
     let mut input_schema = tool["inputSchema"].clone();
@@ -78,7 +78,7 @@ fn each_skill_is_a_tool_with_its_own_schema_plus_the_run_options() {
             .all(|w| description.contains(w)),
         "{description}"
     );
-    assert_eq!(tools[1]["annotations"]["readOnlyHint"], true);
+    assert_eq!(tools[2]["annotations"]["readOnlyHint"], true);
 }
 
 #[test]

@@ -207,8 +207,9 @@ pub fn question(skill: &Skill, field: &str, lang: Lang) -> String {
 
 /// The input values `text` holds for `skill`. What to look for comes from the schema:
 /// `key=value` and `key: value` pairs naming a property (any case, `_`/`-` ignored), then for the
-/// properties not named so: `x-extract` ("url" or "path") on a property, and the values (and
-/// `x-aliases`) of an enum property.
+/// properties not named so: `x-extract` ("url" or "path") on a property, its
+/// `x-extract-pattern` (a regular expression whose capture group is the value), and the values
+/// (and `x-aliases`) of an enum property.
 pub fn extract(skill: &Skill, text: &str) -> Map<String, Value> {
     let props = skill.input_schema.get("properties").and_then(Value::as_object);
     let (mut input, text) = find_pairs(text, props);
@@ -222,6 +223,9 @@ pub fn extract(skill: &Skill, text: &str) -> Map<String, Value> {
         let found = match prop.get("x-extract").and_then(Value::as_str) {
             Some("url") => url.clone(),
             Some("path") => find_path(&without_url),
+            _ if prop.get("x-extract-pattern").is_some() => {
+                prop.get("x-extract-pattern").and_then(Value::as_str).and_then(|p| find_pattern(&without_url, p))
+            }
             _ => prop.get("enum").and_then(Value::as_array).and_then(|options| {
                 // Named in the words, else by the URL's scheme ("postgres+asyncpg://").
                 let scheme = url.as_deref().and_then(|u| u.split("://").next()).unwrap_or_default();
@@ -234,6 +238,14 @@ pub fn extract(skill: &Skill, text: &str) -> Map<String, Value> {
         }
     }
     input
+}
+
+/// The first capture group that took part in the first match of the schema's
+/// `x-extract-pattern` (a regular expression; checked when the skill set loads).
+fn find_pattern(text: &str, pattern: &str) -> Option<String> {
+    let re = regex::Regex::new(pattern).ok()?;
+    let caps = re.captures(text)?;
+    caps.iter().skip(1).flatten().next().map(|m| m.as_str().to_owned())
 }
 
 /// `key=value` / `key: value` pairs whose key names a property; returns them and the text

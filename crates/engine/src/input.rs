@@ -262,7 +262,8 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
                     .is_some_and(|c| ('가'..='힣').contains(&c) && (c as u32 - 0xAC00).is_multiple_of(28));
                 format!("{korean}{} 합니다", if vowel_end { "여야" } else { "이어야" })
             } else {
-                format!("must be a {expected}")
+                let article = if expected.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                format!("must be {article} {expected}")
             }
         }
         K::Enum { options } => {

@@ -70,7 +70,17 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     let skill = registry.get(&request.skill)?;
     skill.validator()?; // compiled on first use: a broken schema is a registry error, not bad input
     let lang = request.lang.unwrap_or(Lang::En);
-    let input = match crate::input::prepare(skill, &request.input, lang) {
+    let mut given = request.input.clone();
+    let resolved = match given.get(skill.project_field()).and_then(Value::as_str).map(|p| request.roots.locate(p)) {
+        Some(Ok(Location::Existing(dir))) => crate::requires::resolve(registry, skill, &mut given, Some(&dir), lang)?,
+        Some(Ok(Location::New { .. })) => crate::requires::resolve(registry, skill, &mut given, None, lang)?,
+        // No project, or one that cannot be opened: said below, with the field.
+        _ => crate::requires::Resolved::default(),
+    };
+    if !resolved.unmet.is_empty() {
+        return Ok(Report::unmet(skill, lang, resolved.unmet).scrub());
+    }
+    let input = match crate::input::prepare(skill, &given, lang) {
         Ok(input) => input,
         Err(errors) => return Ok(Report::invalid(skill, lang, errors)),
     };
@@ -133,6 +143,7 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     }
     let mut report = Report::new(skill, status, lang).with_plan(&plan, &backups);
     report.notes = notes;
+    report.notes.extend(resolved.notes);
     report.notes.extend(input.notes.iter().cloned());
     report.message = crate::report::message(&report);
     observe(Stage::Done);

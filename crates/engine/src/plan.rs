@@ -114,7 +114,7 @@ pub fn plan(
     for step in &skill.spec.steps {
         match step {
             Step::Render { path, template, if_exists, vars, when } if applies(when, &context) => {
-                let path = step_path(path)?;
+                let path = step_path(&render_str(skill, path, path, &context)?)?;
                 let path = path.as_str();
                 let mut ctx = context.clone();
                 ctx.extend(vars.clone());
@@ -137,6 +137,25 @@ pub fn plan(
                 let path = step_path(path)?;
                 let path = path.as_str();
                 planner.merge(path, |current| crate::merge::lines(current, lines))?;
+            }
+            Step::PythonImports { path, template, imports, all, when } if applies(when, &context) => {
+                let path = step_path(&render_str(skill, path, path, &context)?)?;
+                let path = path.as_str();
+                let initial = match template {
+                    Some(template) if planner.current(path)?.is_none() => {
+                        Some(render(skill, template, path, &context)?)
+                    }
+                    _ => None,
+                };
+                let each = |texts: &[String]| -> Result<Vec<String>> {
+                    texts.iter().map(|t| render_str(skill, t, path, &context)).collect()
+                };
+                let (imports, all) = (each(imports)?, each(all)?);
+                let lang = planner.lang;
+                planner.merge(path, |current| {
+                    crate::pyedit::ensure(current.or(initial.as_deref()), &imports, &all)
+                        .map_err(|p| p.get(lang).to_owned())
+                })?;
             }
             Step::PythonDependencies { packages, by_field, when } if applies(when, &context) => {
                 let mut wanted = packages.clone();

@@ -34,7 +34,7 @@ pub struct SkillAnswers {
     pub version: String,
     /// The input as the skill used it, normalized (defaults applied, URLs rewritten), each
     /// secret (a URL's password, a secret query value, an `x-secret` field) replaced by `***`;
-    /// without `projectPath`, which is where this file lives.
+    /// without the project directory field, which is where this file lives.
     pub input: Map<String, Value>,
     /// `sha256:<hex>` of each file the skill owns, by project-relative path.
     pub files: BTreeMap<String, String>,

@@ -108,6 +108,20 @@ pub enum Step {
         #[serde(default)]
         when: When,
     },
+    /// Make sure a Python file the user may have edited imports names and lists them in its
+    /// `__all__` (registering a model in `models/__init__.py`): every other line is kept, the
+    /// file is created when missing, and one that cannot be merged safely is a conflict.
+    PythonImports {
+        path: String,
+        /// What a missing file starts as (the imports are then made sure of in it).
+        #[serde(default)]
+        template: Option<String>,
+        imports: Vec<String>,
+        #[serde(default)]
+        all: Vec<String>,
+        #[serde(default)]
+        when: When,
+    },
     /// Add Python requirements to `pyproject.toml` (PEP 621) or `requirements.txt`.
     #[serde(rename_all = "camelCase")]
     PythonDependencies {
@@ -117,6 +131,19 @@ pub enum Step {
         #[serde(default)]
         when: When,
     },
+}
+
+impl Step {
+    /// The path the step writes (an inline template), `""` for a step that picks its own file.
+    pub fn path(&self) -> &str {
+        match self {
+            Step::Render { path, .. }
+            | Step::EnvFile { path, .. }
+            | Step::Lines { path, .. }
+            | Step::PythonImports { path, .. } => path,
+            Step::PythonDependencies { .. } => "",
+        }
+    }
 }
 
 /// A value derived from the input before rendering.
@@ -137,9 +164,26 @@ pub struct CommandSpec {
     pub next: bool,
 }
 
+/// Another skill that must have been applied to the project first.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// Its id.
+    pub skill: String,
+    /// Files it wrote that this skill builds on; each must exist.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// This skill's input field -> that skill's recorded answer, taken when not given.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+}
+
 /// A skill's `skill.json`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SkillSpec {
+    /// Skills that must have been applied to the project first.
+    #[serde(default)]
+    pub requires: Vec<Requirement>,
     #[serde(default)]
     pub derive: Vec<Derive>,
     pub steps: Vec<Step>,
@@ -194,8 +238,7 @@ impl Templates {
     /// Renders template `name`; a template that does not compile fails here, with Tera's reason.
     pub(crate) fn render(&self, name: &str, context: &tera::Context) -> tera::Result<String> {
         let compiled = self.compiled.get_or_init(|| {
-            let mut tera = tera::Tera::default();
-            tera.autoescape_on(vec![]);
+            let mut tera = crate::names::tera();
             let mut texts = Vec::with_capacity(self.sources.len());
             for (name, source) in &self.sources {
                 texts.push((name.as_str(), source.text().map_err(|e| format!("{}/{name}: {e}", self.dir))?));
@@ -214,14 +257,17 @@ impl Templates {
     /// A text that does not compile is rendered one-off too, so its error is its own.
     pub(crate) fn render_inline(&self, text: &str, context: &tera::Context) -> tera::Result<String> {
         let compiled = self.inline_compiled.get_or_init(|| {
-            let mut tera = tera::Tera::default();
-            tera.autoescape_on(vec![]);
+            let mut tera = crate::names::tera();
             tera.add_raw_templates(self.inline.iter().map(|t| (t.as_str(), t.as_str()))).ok()?;
             Some(tera)
         });
         match compiled {
             Some(tera) if self.inline.iter().any(|t| t == text) => tera.render(text, context),
-            _ => tera::Tera::one_off(text, context, false),
+            _ => {
+                let mut tera = crate::names::tera();
+                tera.add_raw_template("(inline)", text)?;
+                tera.render("(inline)", context)
+            }
         }
     }
 }
@@ -346,6 +392,16 @@ impl Registry {
         let skills = par_map(manifest.skills, |entry| load_skill(entry, files, deferred, checks))
             .into_iter()
             .collect::<Result<Vec<Skill>>>()?;
+        for skill in &skills {
+            for need in &skill.spec.requires {
+                if !by_id.contains_key(&need.skill) {
+                    return Err(Error::registry(
+                        format!("{}/skill.json", skill.entry.dir.trim_end_matches('/')),
+                        format!("requires skill `{}`, which is not in the skill set", need.skill),
+                    ));
+                }
+            }
+        }
         Ok(Registry { skills, by_id, triggers: OnceLock::new() })
     }
 
@@ -425,6 +481,17 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
     }
 
     let project_field = project_field(&entry.input_schema, &input_schema)?;
+    for (name, prop) in input_schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        if let Some(pattern) = prop.get("x-extract-pattern") {
+            let compiled = pattern.as_str().map(regex::Regex::new);
+            if !matches!(compiled, Some(Ok(ref re)) if re.captures_len() > 1) {
+                return Err(Error::registry(
+                    &entry.input_schema,
+                    format!("`{name}`: `x-extract-pattern` must be a regular expression with a capture group"),
+                ));
+            }
+        }
+    }
 
     let spec_path = format!("{dir}/skill.json");
     let spec_json: Value = parse_json(&spec_path, file(&spec_path)?)?;
@@ -453,7 +520,12 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
         sources.push((rel.to_owned(), Source::File(full.clone())));
     }
     for step in &spec.steps {
-        if let Step::Render { template, .. } = step
+        let template = match step {
+            Step::Render { template, .. } => Some(template),
+            Step::PythonImports { template, .. } => template.as_ref(),
+            _ => None,
+        };
+        if let Some(template) = template
             && !sources.iter().any(|(n, _)| n == template)
         {
             return Err(Error::registry(&spec_path, format!("template `{template}` does not exist")));
@@ -461,9 +533,12 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
     }
     let mut inline: Vec<String> = Vec::new();
     for step in &spec.steps {
-        if let Step::EnvFile { set, .. } = step {
-            inline.extend(set.values().cloned());
+        match step {
+            Step::EnvFile { set, .. } => inline.extend(set.values().cloned()),
+            Step::PythonImports { imports, all, .. } => inline.extend(imports.iter().chain(all).cloned()),
+            _ => {}
         }
+        inline.push(step.path().to_owned());
     }
     inline.extend(spec.commands.iter().map(|c| c.run.clone()));
     inline.retain(|t| t.contains("{{") || t.contains("{%"));
@@ -654,6 +729,28 @@ mod tests {
             skill.validator().unwrap();
             assert!(jsonschema::meta::is_valid(&skill.input_schema), "{}", skill.id());
         }
+    }
+
+    #[test]
+    fn an_extract_pattern_without_a_group_or_a_missing_required_skill_is_refused() {
+        let mut files = repository_set();
+        let path = "schemas/repository-pattern.input.schema.json";
+        let mut schema: Value = serde_json::from_slice(&files[path]).unwrap();
+        schema["properties"]["entity"]["x-extract-pattern"] = Value::from("[A-Z]+ model");
+        files.insert(path.into(), serde_json::to_vec(&schema).unwrap());
+        let err = Registry::from_files(&files, Checks::Run).err().unwrap().to_string();
+        assert!(
+            err.contains("`entity`: `x-extract-pattern` must be a regular expression with a capture group"),
+            "{err}"
+        );
+        let mut files = repository_set();
+        let spec = "skills/repository-pattern/skill.json";
+        let text = String::from_utf8(files[spec].clone())
+            .unwrap()
+            .replace("\"skill\": \"database-setup\"", "\"skill\": \"nope\"");
+        files.insert(spec.into(), text.into_bytes());
+        let err = Registry::from_files(&files, Checks::Run).err().unwrap().to_string();
+        assert!(err.contains("requires skill `nope`, which is not in the skill set"), "{err}");
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub struct Report {
     pub steps: Vec<PlannedCommand>,
     pub errors: Vec<FieldError>,
     pub notes: Vec<String>,
+    /// Prerequisites that are not met: the skill to run first and what it needs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<crate::requires::Unmet>,
     pub message: String,
 }
 
@@ -66,6 +69,7 @@ impl Report {
             steps: Vec::new(),
             errors: Vec::new(),
             notes: Vec::new(),
+            requires: Vec::new(),
             message: String::new(),
         }
     }
@@ -75,6 +79,22 @@ impl Report {
         let mut report = Report::new(skill, Status::Invalid, lang);
         report.errors = errors;
         report.message = message(&report);
+        report
+    }
+
+    /// A report of prerequisites that are not met: nothing was planned or written.
+    pub(crate) fn unmet(skill: &crate::registry::Skill, lang: Lang, unmet: Vec<crate::requires::Unmet>) -> Self {
+        let errors = unmet
+            .iter()
+            .map(|u| FieldError {
+                field: String::new(),
+                message: crate::requires::message(skill, u, skill.project_field(), lang),
+            })
+            .collect();
+        let mut report = Report::new(skill, Status::Invalid, lang);
+        report.errors = errors;
+        report.requires = unmet;
+        report.message = report.errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ");
         report
     }
 

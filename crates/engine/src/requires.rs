@@ -1,0 +1,110 @@
+//! Skills that build on each other. A skill's `skill.json` may declare `requires`: another skill
+//! that must have been applied to the same project first (found in `.skillrun/answers.json`, with
+//! the files it owns that this skill builds on), and which input values to take from that
+//! skill's recorded answers instead of asking again. Generic: the skill and field names are data.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::paths::RelPath;
+use crate::project_dir::{MAX_READ_BYTES, ProjectDir};
+use crate::registry::{Registry, Skill};
+use crate::trigger::Lang;
+
+/// A prerequisite that is not met, for the report: what is missing and how to provide it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unmet {
+    /// The skill to run first.
+    pub skill: String,
+    /// What is missing: the answers entry (`.skillrun/answers.json`) or a file it owns.
+    pub missing: Vec<String>,
+    /// The inputs that skill needs (its required fields without a default).
+    pub inputs: Vec<String>,
+}
+
+/// What [`resolve`] found.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub unmet: Vec<Unmet>,
+    /// Input values taken from an earlier skill's answers, said in words.
+    pub notes: Vec<String>,
+}
+
+/// Checks `skill`'s prerequisites in `project` (`None`: a directory that does not exist yet) and
+/// fills `input` with the values they provide that it does not give itself.
+pub fn resolve(
+    registry: &Registry,
+    skill: &Skill,
+    input: &mut Value,
+    project: Option<&ProjectDir>,
+    lang: Lang,
+) -> crate::Result<Resolved> {
+    let mut out = Resolved::default();
+    if skill.spec.requires.is_empty() {
+        return Ok(out);
+    }
+    let answers = match project {
+        Some(dir) => dir
+            .read(&crate::state::rel(crate::state::ANSWERS), crate::state::MAX_STATE_BYTES)?
+            .as_deref()
+            .and_then(crate::provenance::Answers::parse),
+        None => None,
+    };
+    for need in &skill.spec.requires {
+        let mut missing = Vec::new();
+        let recorded = answers.as_ref().and_then(|a| a.skill(&need.skill));
+        if recorded.is_none() {
+            missing.push(format!("{} ({})", crate::state::ANSWERS, need.skill));
+        }
+        for file in &need.files {
+            let rel = RelPath::parse(file)
+                .map_err(|e| crate::Error::UnsafePath { path: file.clone(), reason: e.to_string() })?;
+            let there = match project {
+                Some(dir) => dir.read(&rel, MAX_READ_BYTES)?.is_some(),
+                None => false,
+            };
+            if !there {
+                missing.push(file.clone());
+            }
+        }
+        if !missing.is_empty() {
+            let inputs = registry.get(&need.skill).map(|s| s.required_inputs()).unwrap_or_default();
+            out.unmet.push(Unmet { skill: need.skill.clone(), missing, inputs });
+            continue;
+        }
+        let (Some(recorded), Some(object)) = (recorded, input.as_object_mut()) else { continue };
+        for (mine, theirs) in &need.inputs {
+            if object.contains_key(mine) {
+                continue;
+            }
+            if let Some(value) = recorded.input.get(theirs) {
+                object.insert(mine.clone(), value.clone());
+                out.notes.push(match lang {
+                    Lang::Ko => format!("{mine} {value}을(를) {}의 답변에서 가져왔습니다", need.skill),
+                    Lang::En => format!("{mine} {value} was taken from {}'s answers", need.skill),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The error a report gives for an unmet prerequisite: what is missing and what to run.
+pub fn message(skill: &Skill, unmet: &Unmet, project_field: &str, lang: Lang) -> String {
+    let inputs: Vec<&str> = unmet.inputs.iter().map(String::as_str).filter(|i| *i != project_field).collect();
+    let inputs = inputs.join(", ");
+    let missing = unmet.missing.join(", ");
+    match lang {
+        Lang::Ko => format!(
+            "{me}은(는) 이 프로젝트에 {need}이(가) 먼저 적용되어 있어야 합니다 (없음: {missing}). 같은 {project_field}에 {need}을(를) 먼저 실행하고 (입력: {inputs}) {me}을(를) 다시 실행하세요",
+            me = skill.id(),
+            need = unmet.skill
+        ),
+        Lang::En => format!(
+            "{me} needs {need} applied to this project first (missing: {missing}). Run {need} on the same {project_field} first (it also needs: {inputs}), then run {me} again",
+            me = skill.id(),
+            need = unmet.skill
+        ),
+    }
+}

@@ -1,0 +1,238 @@
+"""End-to-end check of a project made by database-setup, then repository-pattern for
+Author and Post (Post.author_id references Author).
+
+    python check_repositories.py PROJECT_DIR --venv VENV_DIR
+
+ruff (rules and format) and mypy --strict on the generated code; Alembic autogenerate
+creates both tables with their constraints and indexes, upgrade, check, downgrade and
+upgrade again, a second autogenerate that is empty; then a FastAPI app (repo_app_main.py) under uvicorn creates,
+reads, lists with paging and filters, updates and deletes through the repositories over
+HTTP. Exits 0 when all pass. Reuses check_project.py's runner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from check_project import (  # noqa: E402
+    HERE,
+    VERSIONS,
+    CheckError,
+    Project,
+    check_ruff,
+    free_port,
+    http,
+    step,
+)
+
+GENERATED = [
+    "app/domain/repositories",
+    "app/infrastructure/repositories",
+    "app/schemas",
+    "app/api/v1/dependencies/author_repository.py",
+    "app/api/v1/dependencies/post_repository.py",
+    "app/infrastructure/database/models/author.py",
+    "app/infrastructure/database/models/post.py",
+    "app/infrastructure/database/models/__init__.py",
+]
+
+
+def check_types(project: Project) -> None:
+    # The repository-pattern files, strictly; what they import is read, not reported.
+    project.run(
+        "mypy", "--strict", "--follow-imports=silent", "--no-incremental", *GENERATED
+    )
+
+
+def backend(project: Project) -> str:
+    """The database kind of the project's URL (`.env`): postgresql, mysql or sqlite."""
+    for line in (project.root / ".env").read_text().splitlines():
+        if line.startswith("DATABASE_URL="):
+            return line.split("=", 1)[1].strip("'\"").split(":", 1)[0].split("+", 1)[0]
+    raise CheckError(".env has no DATABASE_URL")
+
+
+def check_alembic(project: Project) -> None:
+    if project.revisions():
+        raise CheckError(f"{VERSIONS} is not empty before the first revision")
+    project.run("alembic", "revision", "--autogenerate", "-m", "Add authors and posts")
+    revisions = project.revisions()
+    if len(revisions) != 1:
+        raise CheckError(f"expected one revision file, found {revisions}")
+    script = revisions[0].read_text()
+    for needle in (
+        "op.create_table('authors'",
+        "op.create_table('posts'",
+        "'fk_posts_author_id_authors'",
+        "'uq_authors_name'",
+        "'ix_authors_email'",
+        "'ix_posts_title'",
+        "'pk_posts'",
+    ):
+        if needle not in script:
+            raise CheckError(f"{revisions[0].name} lacks {needle}:\n{script}")
+    # The foreign key column is indexed: by the model, or by MySQL/MariaDB themselves.
+    if backend(project) != "mysql" and "'ix_posts_author_id'" not in script:
+        raise CheckError(f"{revisions[0].name} lacks ix_posts_author_id:\n{script}")
+    step("autogenerate: authors and posts with their keys, constraints and indexes")
+    project.run("alembic", "upgrade", "head")
+    project.run("alembic", "check", expect="No new upgrade operations detected.")
+    # The migration undoes cleanly (posts before the authors they reference) and redoes.
+    project.run("alembic", "downgrade", "-1")
+    project.run("alembic", "upgrade", "head")
+    project.run("alembic", "check", expect="No new upgrade operations detected.")
+    project.run("alembic", "revision", "--autogenerate", "-m", "nothing to do")
+    second = next(p for p in project.revisions() if p not in revisions)
+    body = second.read_text()
+    second.unlink()
+    upgrade = body.split("def upgrade() -> None:", 1)[1].split("def downgrade", 1)[0]
+    if "op." in upgrade:
+        raise CheckError(f"second autogenerate is not empty:\n{body}")
+    step("a second autogenerate is empty")
+
+
+def check_http(project: Project) -> None:
+    shutil.copyfile(HERE / "repo_app_main.py", project.root / "app" / "main.py")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = project.root / "uvicorn.log"
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [str(project.bin / "python"), "-m", "uvicorn", "app.main:app"]
+            + ["--host", "127.0.0.1", "--port", str(port)],
+            cwd=project.root,
+            env=project.env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                raise CheckError(f"uvicorn exited {server.returncode}")
+            try:
+                if http("GET", f"{base}/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise CheckError("uvicorn did not answer /health within 60 s")
+            time.sleep(0.2)
+        step(f"uvicorn serves on port {port}")
+
+        def expect(method: str, path: str, code: int, body: object = None) -> object:
+            got, payload = http(method, base + path, body)
+            if got != code:
+                raise CheckError(f"{method} {path} -> {got}, expected {code}: {payload}")
+            step(f"{method} {path} -> {got}")
+            return payload
+
+        author = expect(
+            "POST",
+            "/authors",
+            201,
+            {
+                "name": "Ada",
+                "email": "ada@example.com",
+                "born": "1815-12-10",
+                "ext_id": "12345678-1234-5678-1234-567812345678",
+                "profile": {"langs": ["en"], "n": 1},
+            },
+        )
+        assert isinstance(author, dict)
+        if author["balance"] not in ("1.50", "1.5") or author["active"] is not True:
+            raise CheckError(f"defaults not applied: {author}")
+        if not author["created_at"] or author["profile"] != {"langs": ["en"], "n": 1}:
+            raise CheckError(f"author read back wrong: {author}")
+        if expect("GET", f"/authors/{author['id']}", 200) != author:
+            raise CheckError("GET /authors/{id} differs from what POST returned")
+        expect("POST", "/authors", 409, {"name": "Ada"})
+        other = expect("POST", "/authors", 201, {"name": "Grace"})
+        assert isinstance(other, dict)
+        expect("POST", "/posts", 422, {"title": "x", "body": "y", "author_id": 999999})
+        ids = []
+        for i in range(5):
+            writer = author["id"] if i < 3 else other["id"]
+            post = expect(
+                "POST",
+                "/posts",
+                201,
+                {"title": f"Post {i}", "body": "text " * 50, "author_id": writer},
+            )
+            assert isinstance(post, dict)
+            if post["views"] != 0 or post["published_at"] is not None:
+                raise CheckError(f"post defaults wrong: {post}")
+            ids.append(post["id"])
+        page = expect("GET", "/posts?offset=0&limit=2", 200)
+        assert isinstance(page, dict)
+        if [p["id"] for p in page["items"]] != ids[:2] or page["total"] != 5:
+            raise CheckError(f"first page: {page}")
+        page = expect("GET", "/posts?offset=4&limit=2", 200)
+        assert isinstance(page, dict)
+        if [p["id"] for p in page["items"]] != ids[4:]:
+            raise CheckError(f"last page: {page}")
+        mine = expect("GET", f"/posts?author_id={author['id']}&limit=10", 200)
+        assert isinstance(mine, dict)
+        if [p["id"] for p in mine["items"]] != ids[:3] or mine["total"] != 3:
+            raise CheckError(f"filtered by author: {mine}")
+        updated = expect(
+            "PATCH",
+            f"/posts/{ids[0]}",
+            200,
+            {"title": "Renamed", "views": 7, "published_at": "2026-01-02T03:04:05Z"},
+        )
+        assert isinstance(updated, dict)
+        if updated["title"] != "Renamed" or updated["views"] != 7:
+            raise CheckError(f"PATCH returned {updated}")
+        if not updated["published_at"] or updated["body"] != "text " * 50:
+            raise CheckError(f"PATCH lost fields: {updated}")
+        if expect("GET", f"/posts/{ids[0]}", 200) != updated:
+            raise CheckError("GET after PATCH differs")
+        expect("DELETE", f"/posts/{ids[1]}", 204)
+        expect("GET", f"/posts/{ids[1]}", 404)
+        expect("DELETE", f"/posts/{ids[1]}", 404)
+        after = expect("GET", "/posts?limit=100", 200)
+        assert isinstance(after, dict)
+        if after["total"] != 4 or ids[1] in [p["id"] for p in after["items"]]:
+            raise CheckError(f"after delete: {after}")
+    except CheckError as exc:
+        raise CheckError(f"{exc}\n--- uvicorn log ---\n{log.read_text()}") from None
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    if "Traceback" in log.read_text():
+        raise CheckError(f"uvicorn logged a traceback:\n{log.read_text()}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("project", type=Path)
+    parser.add_argument("--venv", type=Path, default=Path(sys.prefix))
+    args = parser.parse_args()
+    project = Project(args.project.resolve(), args.venv.resolve())
+    started = time.monotonic()
+    try:
+        check_ruff(project)
+        check_types(project)
+        check_alembic(project)
+        check_http(project)
+    except CheckError as exc:
+        print(f"FAIL {exc}", flush=True)
+        return 1
+    print(f"repository e2e check passed in {time.monotonic() - started:.1f}s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
