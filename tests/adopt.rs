@@ -1,0 +1,237 @@
+//! database-setup adopts the project it lands in: fixture projects (tests/fixtures/projects/,
+//! each a tiny real-shaped FastAPI project) go through the CLI, and the report is then followed
+//! as a user would (tests/adopt/follow_report.py: every command top to bottom, the project's own
+//! app serving a request through the generated session dependency, the project's own tests), in
+//! the pinned venv `.venv-adopt` (tests/requirements/adopt.txt), on SQLite and PostgreSQL.
+//! Projects the skill must not touch (pydantic v1, an Alembic setup of their own) are refused
+//! before anything is written, with what to do.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::e2e::{PASSWORD_IN_URL, Server};
+use crate::support::Test;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A copy of fixture `name` as the test's project.
+fn fixture(name: &str) -> Test {
+    let t = Test::new();
+    copy(&Path::new(ROOT).join("tests/fixtures/projects").join(name), &t.project());
+    t
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for item in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(item.file_name());
+        if item.file_type().unwrap().is_dir() {
+            copy(&item.path(), &target);
+        } else {
+            std::fs::copy(item.path(), target).unwrap();
+        }
+    }
+}
+
+fn run(t: &Test, url: &str) -> (i32, Value) {
+    let ran = t.database_setup(url, &[]);
+    let json = ran.json();
+    (ran.code, json)
+}
+
+fn action(report: &Value, path: &str) -> Option<String> {
+    report["files"].as_array()?.iter().find(|f| f["path"] == path).map(|f| f["action"].as_str().unwrap().to_owned())
+}
+
+fn commands(report: &Value) -> Vec<String> {
+    report["commands"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect()
+}
+
+/// Follows the report in the pinned venv; panics with the log when a step fails.
+fn follow(t: &Test, report: &Value, own_tests: bool) {
+    let venv = crate::support::venv("adopt").unwrap_or_else(|why| panic!("{why}"));
+    let report_file = t.dir.path().join("report.json");
+    std::fs::write(&report_file, report.to_string()).unwrap();
+    let mut cmd = Command::new(venv.join("bin/python"));
+    cmd.arg(Path::new(ROOT).join("tests/adopt/follow_report.py"))
+        .arg(t.project())
+        .arg("--venv")
+        .arg(&venv)
+        .arg("--report")
+        .arg(&report_file)
+        .env_remove("DATABASE_URL");
+    if !own_tests {
+        cmd.arg("--no-own-tests");
+    }
+    let out = cmd.output().expect("run follow_report.py");
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "following the report failed:\n{log}\nreport: {report:#}");
+    println!("{log}");
+}
+
+/// A database URL for `server` (a fresh database), or `None` when it is unreachable outside CI.
+fn database(server: Option<Server>) -> Option<(String, Option<crate::e2e::Database>)> {
+    match server {
+        None => Some(("sqlite:///./app.db".into(), None)),
+        Some(Server::Postgres) => {
+            let db = Server::Postgres.create("adopt")?;
+            let url = format!("postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}", db.user, db.name);
+            Some((url, Some(db)))
+        }
+        Some(Server::MariaDb) => {
+            let db = Server::MariaDb.create("adopt")?;
+            let url = format!("mysql://{}:{PASSWORD_IN_URL}@127.0.0.1:3306/{}", db.user, db.name);
+            Some((url, Some(db)))
+        }
+    }
+}
+
+// --- settings already present (app/core/config.py, pydantic-settings), requirements.txt ---
+
+fn settings_present(server: Option<Server>) {
+    let Some((url, _db)) = database(server) else { return };
+    let t = fixture("settings-present");
+    let (code, report) = run(&t, &url);
+    assert_eq!(code, 0, "{report:#}");
+    // The project's settings class gets the field; no second settings module.
+    assert_eq!(action(&report, "app/core/config.py").as_deref(), Some("updated"), "{report:#}");
+    let config = t.read("app/core/config.py");
+    assert!(config.contains("    database_url: str  # async SQLAlchemy URL (DATABASE_URL)"), "{config}");
+    assert!(config.contains("    project_name: str = \"Inventory\""), "{config}");
+    let session = t.read("app/infrastructure/database/session.py");
+    assert!(session.contains("from app.core.config import settings\n"), "{session}");
+    assert!(session.contains("create_async_engine(str(settings.database_url)"), "{session}");
+    let requirements = t.read("requirements.txt");
+    assert!(requirements.starts_with("fastapi>=0.121\npydantic-settings>=2.2\nuvicorn>=0.30\n"), "{requirements}");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("requirements.txt: raised fastapi from >=0.110 to >=0.121"), "{notes}");
+    assert_eq!(commands(&report)[0], "python -m pip install -r requirements.txt");
+    follow(&t, &report, true);
+    // A second run changes nothing.
+    let (code, again) = run(&t, &url);
+    assert_eq!(code, 0, "{again:#}");
+    let files = again["files"].as_array().unwrap();
+    assert!(files.iter().all(|f| f["action"] == "unchanged" || f["action"] == "skipped"), "{again:#}");
+}
+
+#[test]
+fn settings_present_on_sqlite() {
+    settings_present(None);
+}
+
+#[test]
+fn settings_present_on_postgresql() {
+    settings_present(Some(Server::Postgres));
+}
+
+// --- split requirements/ with a Dockerfile, an upper-case URL field already there ---
+
+fn split_requirements(server: Option<Server>) {
+    let Some((url, _db)) = database(server) else { return };
+    let t = fixture("split-requirements");
+    let (code, report) = run(&t, &url);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(!t.project().join("requirements.txt").exists(), "a stray root requirements.txt");
+    assert!(!t.project().join("app/core/config.py").exists(), "a second settings module");
+    assert_eq!(action(&report, "app/config.py"), None, "{report:#}");
+    let base = t.read("requirements/base.txt");
+    assert!(base.starts_with("# Runtime dependencies, shared by every environment.\nfastapi>=0.121\n"), "{base}");
+    assert!(base.contains("\nalembic>=") && base.contains("sqlalchemy[asyncio]>="), "{base}");
+    assert_eq!(t.read("requirements/prod.txt"), "-r base.txt\nuvicorn>=0.30\n");
+    assert_eq!(commands(&report)[0], "python -m pip install -r requirements/prod.txt");
+    let session = t.read("app/infrastructure/database/session.py");
+    assert!(session.contains("from app.config import config\n"), "{session}");
+    assert!(session.contains("str(config.DATABASE_URL)"), "{session}");
+    assert!(t.read(".env").contains("DATABASE_URL="));
+    follow(&t, &report, true);
+}
+
+#[test]
+fn split_requirements_on_sqlite() {
+    split_requirements(None);
+}
+
+#[test]
+fn split_requirements_on_postgresql() {
+    split_requirements(Some(Server::Postgres));
+}
+
+// --- Poetry: table entries, the lock command of the lock's Poetry, `poetry run` ---
+
+#[test]
+fn poetry_dependencies_go_into_its_table() {
+    let t = fixture("poetry");
+    let (code, report) = run(&t, "sqlite:///./app.db");
+    assert_eq!(code, 0, "{report:#}");
+    assert!(!t.project().join("requirements.txt").exists(), "a stray requirements.txt");
+    let pyproject = t.read("pyproject.toml");
+    assert!(pyproject.contains("fastapi = \">=0.121\"\n"), "{pyproject}");
+    assert!(
+        pyproject.contains("sqlalchemy = { version = \">=2.0.30,<2.2\", extras = [\"asyncio\"] }\n"),
+        "{pyproject}"
+    );
+    assert!(pyproject.contains("aiosqlite = \">=0.20\"\n\n[tool.poetry.group.dev.dependencies]"), "{pyproject}");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("raised fastapi from ^0.110.0 to >=0.121"), "{notes}");
+    let commands = commands(&report);
+    assert_eq!(commands[0], "poetry lock --no-update && poetry install", "{commands:?}");
+    assert!(commands[1..].iter().all(|c| c.starts_with("poetry run alembic ")), "{commands:?}");
+    // The settings module is new here (the project had none).
+    assert_eq!(action(&report, "app/core/config.py").as_deref(), Some("created"));
+}
+
+// --- uv with its lock: `uv sync` and `uv run`, for real ---
+
+#[test]
+fn uv_project_is_set_up_with_uv() {
+    let t = fixture("uv");
+    let venv = crate::support::venv("adopt").unwrap_or_else(|why| panic!("{why}"));
+    // The project's own lock, made by the pinned uv before the skill runs.
+    let lock = Command::new(venv.join("bin/uv")).arg("lock").current_dir(t.project()).output().unwrap();
+    if !lock.status.success() {
+        let why = String::from_utf8_lossy(&lock.stderr).to_string();
+        crate::support::skip_unless_ci("adopt::uv (uv lock needs the package index)", &why);
+        return;
+    }
+    let (code, report) = run(&t, "sqlite:///./app.db");
+    assert_eq!(code, 0, "{report:#}");
+    let commands = commands(&report);
+    assert_eq!(commands[0], "uv sync", "{commands:?}");
+    assert!(commands[1..].iter().all(|c| c.starts_with("uv run alembic ")), "{commands:?}");
+    let pyproject = t.read("pyproject.toml");
+    assert!(pyproject.contains("\"fastapi>=0.121\",") && pyproject.contains("\"aiosqlite>=0.20\","), "{pyproject}");
+    follow(&t, &report, true);
+    let lock = t.read("uv.lock");
+    assert!(lock.contains("name = \"aiosqlite\"") && lock.contains("name = \"alembic\""), "uv.lock not updated");
+}
+
+// --- refused before anything is written ---
+
+#[test]
+fn pydantic_v1_is_refused_before_writing() {
+    let t = fixture("pydantic-v1");
+    let before = t.snapshot();
+    let (code, report) = run(&t, "sqlite:///./app.db");
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(report["status"], "invalid");
+    let message = report["message"].as_str().unwrap();
+    assert!(
+        message.contains("app/config.py") && message.contains("pydantic v1") && message.contains("Nothing was written"),
+        "{message}"
+    );
+    assert_eq!(t.snapshot(), before);
+}
+
+#[test]
+fn an_existing_alembic_setup_is_refused_before_writing() {
+    let t = fixture("alembic-existing");
+    let before = t.snapshot();
+    let (code, report) = run(&t, "sqlite:///./app.db");
+    assert_eq!(code, 2, "{report:#}");
+    let message = report["message"].as_str().unwrap();
+    assert!(message.contains("already has Alembic (migrations in migrations, 1 revision files)"), "{message}");
+    assert!(message.contains("target_metadata = Base.metadata"), "{message}");
+    assert_eq!(t.snapshot(), before);
+}
