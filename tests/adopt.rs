@@ -207,6 +207,20 @@ fn uv_project_is_set_up_with_uv() {
     assert!(lock.contains("name = \"aiosqlite\"") && lock.contains("name = \"alembic\""), "uv.lock not updated");
 }
 
+// --- .env.example: a placeholder stays a placeholder ---
+
+#[test]
+fn env_example_placeholders_stay() {
+    let t = fixture("settings-present");
+    let example = "# Copy to .env\nDATABASE_URL=postgresql://user:password@localhost:5432/inventory\n";
+    t.write(".env.example", example);
+    let (code, report) = run(&t, "sqlite:///./app.db");
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(action(&report, ".env.example").as_deref(), Some("unchanged"), "{report:#}");
+    assert_eq!(t.read(".env.example"), example);
+    assert_eq!(t.read(".env"), "DATABASE_URL=sqlite+aiosqlite:///./app.db\n");
+}
+
 // --- refused before anything is written ---
 
 #[test]
