@@ -102,7 +102,7 @@ fn settings_present(server: Option<Server>) {
     assert!(config.contains("    project_name: str = \"Inventory\""), "{config}");
     let session = t.read("app/infrastructure/database/session.py");
     assert!(session.contains("from app.core.config import settings\n"), "{session}");
-    assert!(session.contains("create_async_engine(str(settings.database_url)"), "{session}");
+    assert!(session.contains("create_async_engine(async_url(settings.database_url)"), "{session}");
     let requirements = t.read("requirements.txt");
     assert!(requirements.starts_with("fastapi>=0.121\npydantic-settings>=2.2\nuvicorn>=0.30\n"), "{requirements}");
     let notes = report["notes"].to_string();
@@ -143,7 +143,7 @@ fn split_requirements(server: Option<Server>) {
     assert_eq!(commands(&report)[0], "python -m pip install -r requirements/prod.txt");
     let session = t.read("app/infrastructure/database/session.py");
     assert!(session.contains("from app.config import config\n"), "{session}");
-    assert!(session.contains("str(config.DATABASE_URL)"), "{session}");
+    assert!(session.contains("async_url(config.DATABASE_URL)"), "{session}");
     assert!(t.read(".env").contains("DATABASE_URL="));
     follow(&t, &report, true);
 }
@@ -156,6 +156,11 @@ fn split_requirements_on_sqlite() {
 #[test]
 fn split_requirements_on_postgresql() {
     split_requirements(Some(Server::Postgres));
+}
+
+#[test]
+fn split_requirements_on_mariadb() {
+    split_requirements(Some(Server::MariaDb));
 }
 
 // --- Poetry: table entries, the lock command of the lock's Poetry, `poetry run` ---
@@ -205,6 +210,23 @@ fn uv_project_is_set_up_with_uv() {
     follow(&t, &report, true);
     let lock = t.read("uv.lock");
     assert!(lock.contains("name = \"aiosqlite\"") && lock.contains("name = \"alembic\""), "uv.lock not updated");
+}
+
+// --- .env: the same database in another spelling is unchanged, and it works as it is ---
+
+#[test]
+fn env_with_the_same_database_in_a_sync_spelling_is_unchanged_on_postgresql() {
+    let Some((url, _db)) = database(Some(Server::Postgres)) else { return };
+    let t = fixture("settings-present");
+    // The project's own .env, written for a sync driver with libpq's sslmode.
+    let env = format!("DEBUG=false\nDATABASE_URL={url}?sslmode=disable\n");
+    t.write(".env", &env).write(".gitignore", ".env\n");
+    let asyncpg = url.replacen("postgresql://", "postgresql+asyncpg://", 1) + "?ssl=disable";
+    let (code, report) = run(&t, &asyncpg);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(action(&report, ".env").as_deref(), Some("unchanged"), "{report:#}");
+    assert_eq!(t.read(".env"), env);
+    follow(&t, &report, true);
 }
 
 // --- .env.example: a placeholder stays a placeholder ---

@@ -13,15 +13,23 @@ pub struct EnvMerge {
     pub replaced: bool,
 }
 
-/// Sets each key in a dotenv text. A key already set to the same value is left as is; set to
-/// another value it is a conflict, or replaced when `force`, or left as it is when `keep_existing`
-/// (a placeholder in an example file stays a placeholder).
-pub fn env_file(
-    current: Option<&str>,
-    values: &BTreeMap<String, String>,
-    force: bool,
-    keep_existing: bool,
-) -> EnvMerge {
+/// How [`env_file`] treats a key that is already set.
+#[derive(Clone, Copy, Default)]
+pub struct EnvOptions<'a> {
+    /// Replace another value (`--force`).
+    pub force: bool,
+    /// Leave any value as it is (a placeholder in an example file stays a placeholder).
+    pub keep_existing: bool,
+    /// Whether an existing value means the same as the wanted one (the same database URL in
+    /// another spelling); such a value is left as it is.
+    pub same: Option<&'a dyn Fn(&str, &str) -> bool>,
+}
+
+/// Sets each key in a dotenv text. A key already set to the same value (or one `same` accepts) is
+/// left as is; set to another value it is a conflict, or replaced when `force`, or left as it is
+/// when `keep_existing`.
+pub fn env_file(current: Option<&str>, values: &BTreeMap<String, String>, options: EnvOptions<'_>) -> EnvMerge {
+    let EnvOptions { force, keep_existing, same } = options;
     let mut lines: Vec<String> = current.unwrap_or("").lines().map(str::to_owned).collect();
     let mut conflicts = Vec::new();
     let mut replaced = false;
@@ -29,7 +37,9 @@ pub fn env_file(
         let wanted = format!("{key}={}", quote_env(value));
         let found = lines.iter().position(|l| env_key(l) == Some(key.as_str()));
         match found {
-            Some(i) if keep_existing || env_value(&lines[i]).as_deref() == Some(value.as_str()) => {}
+            Some(i)
+                if keep_existing
+                    || env_value(&lines[i]).is_some_and(|v| v == *value || same.is_some_and(|f| f(&v, value))) => {}
             Some(i) if force => {
                 lines[i] = wanted;
                 replaced = true;
@@ -515,13 +525,13 @@ mod tests {
     #[test]
     fn env_keeps_user_lines_and_reports_conflicts() {
         let values = BTreeMap::from([("DATABASE_URL".to_owned(), "sqlite+aiosqlite:///./app.db".to_owned())]);
-        let merged = env_file(Some("DEBUG=true\n"), &values, false, false);
+        let merged = env_file(Some("DEBUG=true\n"), &values, EnvOptions::default());
         assert_eq!(merged.text, "DEBUG=true\nDATABASE_URL=sqlite+aiosqlite:///./app.db\n");
-        let same = env_file(Some(&merged.text), &values, false, false);
+        let same = env_file(Some(&merged.text), &values, EnvOptions::default());
         assert_eq!(same.text, merged.text);
-        let other = env_file(Some("export DATABASE_URL='postgresql://x'\n"), &values, false, false);
+        let other = env_file(Some("export DATABASE_URL='postgresql://x'\n"), &values, EnvOptions::default());
         assert_eq!(other.conflicts, vec!["DATABASE_URL".to_owned()]);
-        let forced = env_file(Some("DATABASE_URL=x\n"), &values, true, false);
+        let forced = env_file(Some("DATABASE_URL=x\n"), &values, EnvOptions { force: true, ..EnvOptions::default() });
         assert!(forced.replaced);
         assert_eq!(forced.text, "DATABASE_URL=sqlite+aiosqlite:///./app.db\n");
     }
@@ -529,7 +539,10 @@ mod tests {
     #[test]
     fn crlf_files_keep_their_line_endings() {
         let values = BTreeMap::from([("A".to_owned(), "1".to_owned())]);
-        assert_eq!(env_file(Some("X=2\r\n# note\r\n"), &values, false, false).text, "X=2\r\n# note\r\nA=1\r\n");
+        assert_eq!(
+            env_file(Some("X=2\r\n# note\r\n"), &values, EnvOptions::default()).text,
+            "X=2\r\n# note\r\nA=1\r\n"
+        );
         assert_eq!(lines(Some("node_modules/\r\n"), &[".env".into()]).unwrap(), "node_modules/\r\n.env\r\n");
     }
 

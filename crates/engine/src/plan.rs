@@ -121,7 +121,7 @@ pub fn plan(
                 let text = render(skill, template, path, &ctx)?;
                 planner.whole(path, text.into_bytes(), *if_exists, false)?;
             }
-            Step::EnvFile { path, secret, set, keep_existing, when } if applies(when, &context) => {
+            Step::EnvFile { path, secret, set, keep_existing, same_database, when } if applies(when, &context) => {
                 let path = step_path(path)?;
                 let path = path.as_str();
                 // Only a file that holds secrets is rendered with them; any other sees them redacted.
@@ -131,7 +131,13 @@ pub fn plan(
                     let key = render_str(skill, key, path, &context)?;
                     values.insert(key, render_str(skill, value, path, &context)?);
                 }
-                planner.env_file(path, &values, *secret, *keep_existing)?;
+                let same = |existing: &str, wanted: &str| same_database_url(skill, existing, wanted);
+                let env_options = crate::merge::EnvOptions {
+                    force: options.force,
+                    keep_existing: *keep_existing,
+                    same: same_database.then_some(&same as &dyn Fn(&str, &str) -> bool),
+                };
+                planner.env_file(path, &values, *secret, env_options)?;
                 secret_files.extend(secret.then(|| path.to_owned()));
             }
             Step::PythonClassField { path, class, name, line, when } if applies(when, &context) => {
@@ -216,6 +222,16 @@ pub fn plan(
     planner.state_file(answers_path, text.into_bytes())?;
     let files = planner.files;
     Ok(Plan { root, files, commands, notes })
+}
+
+/// Whether two URLs name the same database: both read through the skill's `database-url` derive
+/// step give the same async URL (`postgresql://u:p@h/db` and `postgresql+asyncpg://u:p@h/db`).
+fn same_database_url(skill: &Skill, existing: &str, wanted: &str) -> bool {
+    let Some(crate::registry::Derive::DatabaseUrl(spec)) = skill.spec.derive.first() else { return false };
+    match (crate::dburl::derive(spec, existing, None, Lang::En), crate::dburl::derive(spec, wanted, None, Lang::En)) {
+        (Ok(a), Ok(b)) => a.url.expose() == b.url.expose(),
+        _ => false,
+    }
 }
 
 /// Whether every field of `when` (a dotted path into the context) has one of its values.
@@ -430,14 +446,20 @@ impl Planner<'_> {
         self.record(path, current, FileAction::Conflict, false, Some(reason))
     }
 
-    fn env_file(&mut self, path: &str, values: &BTreeMap<String, String>, secret: bool, keep: bool) -> Result<()> {
+    fn env_file(
+        &mut self,
+        path: &str,
+        values: &BTreeMap<String, String>,
+        secret: bool,
+        options: crate::merge::EnvOptions<'_>,
+    ) -> Result<()> {
         let current = self.current(path)?;
         let text = match current.as_deref().map(std::str::from_utf8) {
             Some(Err(_)) => return self.unmergeable(path, current.unwrap_or_default(), None),
             Some(Ok(text)) => Some(text),
             None => None,
         };
-        let merged = crate::merge::env_file(text, values, self.force, keep);
+        let merged = crate::merge::env_file(text, values, options);
         let (action, reason) = match (&current, &merged.conflicts[..]) {
             (_, [_, ..]) => {
                 let keys = merged.conflicts.join(", ");

@@ -104,6 +104,10 @@ pub enum Step {
         /// A key already set (to anything: a placeholder, another spelling) is left as it is.
         #[serde(default)]
         keep_existing: bool,
+        /// A value already set to the same database URL in another spelling (both read through
+        /// the skill's `database-url` derive step) is left as it is.
+        #[serde(default)]
+        same_database: bool,
         #[serde(default)]
         when: When,
     },
