@@ -51,6 +51,11 @@ fn commands(report: &Value) -> Vec<String> {
 
 /// Follows the report in the pinned venv; panics with the log when a step fails.
 fn follow(t: &Test, report: &Value, own_tests: bool) {
+    follow_package(t, report, own_tests, "app", ".");
+}
+
+/// [`follow`] for generated code in `package`, imported from `app_dir`.
+fn follow_package(t: &Test, report: &Value, own_tests: bool, package: &str, app_dir: &str) {
     let venv = crate::support::venv("adopt").unwrap_or_else(|why| panic!("{why}"));
     let report_file = t.dir.path().join("report.json");
     std::fs::write(&report_file, report.to_string()).unwrap();
@@ -61,6 +66,7 @@ fn follow(t: &Test, report: &Value, own_tests: bool) {
         .arg(&venv)
         .arg("--report")
         .arg(&report_file)
+        .args(["--package", package, "--app-dir", app_dir])
         .env_remove("DATABASE_URL");
     if !own_tests {
         cmd.arg("--no-own-tests");
@@ -210,6 +216,34 @@ fn uv_project_is_set_up_with_uv() {
     follow(&t, &report, true);
     let lock = t.read("uv.lock");
     assert!(lock.contains("name = \"aiosqlite\"") && lock.contains("name = \"alembic\""), "uv.lock not updated");
+}
+
+// --- src/<pkg>/ layout: the code goes into the project's package, imported as it is ---
+
+fn src_layout(server: Option<Server>) {
+    let Some((url, _db)) = database(server) else { return };
+    let t = fixture("src-layout");
+    let (code, report) = run(&t, &url);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(!t.project().join("app").exists(), "a second top-level app/");
+    let session = t.read("src/shop/infrastructure/database/session.py");
+    assert!(session.contains("from shop.config import settings\n"), "{session}");
+    assert!(session.contains("from shop.infrastructure.database.models import Base\n"), "{session}");
+    assert!(t.read("src/shop/config.py").contains("    database_url: str  #"));
+    let ini = t.read("alembic.ini");
+    assert!(ini.contains("script_location = %(here)s/src/shop/infrastructure/database/migrations\n"), "{ini}");
+    assert!(ini.contains("prepend_sys_path = src\n"), "{ini}");
+    follow_package(&t, &report, true, "shop", "src");
+}
+
+#[test]
+fn src_layout_on_sqlite() {
+    src_layout(None);
+}
+
+#[test]
+fn src_layout_on_postgresql() {
+    src_layout(Some(Server::Postgres));
 }
 
 // --- .env: the same database in another spelling is unchanged, and it works as it is ---

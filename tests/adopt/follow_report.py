@@ -6,7 +6,7 @@ Runs every command of the report's `commands`, top to bottom, with `bash -c` in 
 (the venv's bin first on PATH, so `python`, `alembic` and `uv` are the pinned ones; a `uv run`
 or `poetry run` command uses the project's own environment), each of which must succeed. Then,
 as the app would run after the undo command at the end: `upgrade head` again (through the
-report's own prefix), the project's own app served by uvicorn with a probe route that goes
+report's own prefix), the project's own app (`--package`'s `main:app`, imported from `--app-dir`) served by uvicorn with a probe route that goes
 through the generated `DBSession` and `UserModel` (POST then GET over HTTP), and the project's
 own tests (`python -m pytest`). Exits 0 when all pass; prints the failing step's output and exits
 1 otherwise. Standard library only.
@@ -30,9 +30,9 @@ PROBE = '''"""Probe: the project's app plus a route through the generated sessio
 
 from sqlalchemy import select
 
-from app.api.v1.dependencies.database import DBSession
-from app.infrastructure.database.models import UserModel
-from app.main import app
+from PKG.api.v1.dependencies.database import DBSession
+from PKG.infrastructure.database.models import UserModel
+from PKG.main import app
 
 
 @app.post("/probe/users", status_code=201)
@@ -77,12 +77,12 @@ def http(method: str, url: str) -> tuple[int, object]:
         return response.status, json.loads(response.read() or b"null")
 
 
-def probe(project: Path, env: dict[str, str], prefix: str) -> None:
-    (project / "skillrun_probe.py").write_text(PROBE)
+def probe(project: Path, env: dict[str, str], prefix: str, package: str, app_dir: str) -> None:
+    (project / app_dir / "skillrun_probe.py").write_text(PROBE.replace("PKG", package))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = project / "uvicorn.log"
-    cmd = f"{prefix}python -m uvicorn skillrun_probe:app --host 127.0.0.1 --port {port}"
+    cmd = f"{prefix}python -m uvicorn skillrun_probe:app --app-dir {app_dir} --host 127.0.0.1 --port {port}"
     with log.open("w") as log_file:
         server = subprocess.Popen(
             ["bash", "-c", f"exec {cmd}"], cwd=project, env=env, stdout=log_file, stderr=subprocess.STDOUT
@@ -115,7 +115,7 @@ def probe(project: Path, env: dict[str, str], prefix: str) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        (project / "skillrun_probe.py").unlink()
+        (project / app_dir / "skillrun_probe.py").unlink()
     if "Traceback" in log.read_text():
         raise Failed(f"uvicorn logged a traceback:\n{log.read_text()}")
 
@@ -126,6 +126,8 @@ def main() -> int:
     parser.add_argument("--venv", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("--no-own-tests", action="store_true")
+    parser.add_argument("--package", default="app", help="the generated code's package")
+    parser.add_argument("--app-dir", default=".", help="where that package is imported from")
     args = parser.parse_args()
     project = args.project.resolve()
     report = json.loads(args.report.read_text())
@@ -140,7 +142,7 @@ def main() -> int:
         for cmd in commands:
             run(cmd, project, env)
         run(f"{prefix}alembic upgrade head", project, env)
-        probe(project, env, prefix)
+        probe(project, env, prefix, args.package, args.app_dir)
         if not args.no_own_tests:
             run(f"{prefix}python -m pytest -q -p no:cacheprovider tests", project, env)
     except (Failed, subprocess.TimeoutExpired) as exc:

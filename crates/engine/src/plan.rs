@@ -114,7 +114,7 @@ pub fn plan(
     for step in &skill.spec.steps {
         match step {
             Step::Render { path, template, if_exists, vars, when } if applies(when, &context) => {
-                let path = step_path(path)?;
+                let path = step_path(&render_str(skill, path, path, &context)?)?;
                 let path = path.as_str();
                 let mut ctx = context.clone();
                 ctx.extend(vars.clone());
@@ -122,7 +122,7 @@ pub fn plan(
                 planner.whole(path, text.into_bytes(), *if_exists, false)?;
             }
             Step::EnvFile { path, secret, set, keep_existing, same_database, when } if applies(when, &context) => {
-                let path = step_path(path)?;
+                let path = step_path(&render_str(skill, path, path, &context)?)?;
                 let path = path.as_str();
                 // Only a file that holds secrets is rendered with them; any other sees them redacted.
                 let context = if *secret { input.secrets.reveal(&context) } else { context.clone() };
@@ -159,7 +159,7 @@ pub fn plan(
                 }
             }
             Step::Lines { path, lines, when } if applies(when, &context) => {
-                let path = step_path(path)?;
+                let path = step_path(&render_str(skill, path, path, &context)?)?;
                 let path = path.as_str();
                 planner.merge(path, |current| crate::merge::lines(current, lines))?;
             }

@@ -512,6 +512,14 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
             _ => {}
         }
     }
+    for step in &spec.steps {
+        match step {
+            Step::Render { path, .. } | Step::EnvFile { path, .. } | Step::Lines { path, .. } => {
+                inline.push(path.clone())
+            }
+            _ => {}
+        }
+    }
     inline.extend(spec.lets.iter().map(|l| l.value.clone()));
     inline.extend(spec.refuse.iter().flat_map(|r| [r.message.en.clone(), r.message.ko.clone()]));
     inline.extend(spec.commands.iter().map(|c| c.run.clone()));
