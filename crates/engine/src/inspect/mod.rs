@@ -10,7 +10,8 @@
 //!   constants), its class, how it is reached (instance, getter), its fields and the one holding
 //!   a URL whose name the skill lists (`inspect.settings.urlFields` in `skill.json`);
 //! - [`alembic`]: an existing Alembic setup (ini, script location, env.py, revisions);
-//! - [`layout`]: the import root (`.` or `src`) and the top-level packages.
+//! - [`layout`]: the import root (`.` or `src`) and the top-level packages;
+//! - [`sqlalchemy`]: a database engine the project already makes (async or sync).
 //!
 //! Every read goes through the project's [`ProjectDir`] handle (bounded, no link followed); a file
 //! that cannot be read is, for inspection, a file that is not there, except where the plan itself
@@ -23,6 +24,7 @@ pub mod alembic;
 pub mod layout;
 pub mod python;
 pub mod settings;
+pub mod sqlalchemy;
 
 use std::collections::BTreeSet;
 
@@ -51,6 +53,7 @@ pub struct Facts {
     pub settings: settings::Facts,
     pub alembic: alembic::Facts,
     pub layout: layout::Facts,
+    pub sqlalchemy: sqlalchemy::Facts,
 }
 
 impl Facts {
@@ -68,6 +71,7 @@ pub fn inspect(project: Option<&ProjectDir>, spec: &Spec, owned: &BTreeSet<Strin
         python: python::inspect(&reader)?,
         settings: settings::inspect(&reader, &spec.settings, &layout),
         alembic: alembic::inspect(&reader),
+        sqlalchemy: sqlalchemy::inspect(&reader, &layout),
         layout,
     })
 }
