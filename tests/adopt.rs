@@ -359,3 +359,25 @@ fn a_sync_sqlalchemy_stack_is_refused_before_writing() {
     assert!(message.starts_with("app/db.py already makes a sync SQLAlchemy engine"), "{message}");
     assert_eq!(t.snapshot(), before);
 }
+
+/// The settings' `env_file` decides where the URL goes: a file inside the project gets it; one
+/// outside (a backend in a subdirectory reading `../.env`) cannot, and the report says what to do.
+#[test]
+fn the_url_goes_to_the_env_file_the_settings_read() {
+    let t = fixture("settings-present");
+    let config = t.read("app/core/config.py").replace("env_file=\".env\"", "env_file=\"config/app.env\"");
+    t.write("app/core/config.py", &config);
+    let (code, report) = run(&t, "sqlite:///./app.db");
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(t.read("config/app.env"), "DATABASE_URL=sqlite+aiosqlite:///./app.db\n");
+    assert!(!t.project().join(".env").exists());
+
+    let t = fixture("settings-present");
+    let config = t.read("app/core/config.py").replace("env_file=\".env\"", "env_file=\"../.env\"");
+    t.write("app/core/config.py", &config);
+    let (code, report) = run(&t, "sqlite:///./app.db");
+    assert_eq!(code, 0, "{report:#}");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("app/core/config.py reads ../.env, outside this project directory"), "{notes}");
+    assert!(t.read(".env").contains("DATABASE_URL="));
+}

@@ -136,6 +136,12 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
             return Ok(report.scrub());
         }
     }
+    let mut skill_notes = Vec::new();
+    for rule in &skill.spec.notes {
+        if crate::plan::applies(&rule.when, &input.context) {
+            skill_notes.push(crate::plan::render_inline(skill, rule.message.get(lang), "notes", &input.context)?);
+        }
+    }
     let options = crate::plan::Options { force: request.force, skip_existing: request.skip_existing };
     let plan = crate::plan::plan(skill, &input, project.as_ref(), root, options, lang)?;
     if !observe(Stage::Planned { files: plan.files.len() }) {
@@ -160,6 +166,7 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     report.notes = notes;
     report.notes.extend(input.notes.iter().cloned());
     report.notes.extend(plan.notes.iter().cloned());
+    report.notes.extend(skill_notes);
     report.message = crate::report::message(&report);
     observe(Stage::Done);
     tracing::info!(skill = %skill.id(), status = ?report.status, files = report.files.len(), "run finished");

@@ -185,6 +185,9 @@ pub struct SkillSpec {
     pub lets: Vec<LetSpec>,
     #[serde(default)]
     pub refuse: Vec<RefuseSpec>,
+    /// Notes the report carries when their `when` holds (same shape as `refuse`).
+    #[serde(default)]
+    pub notes: Vec<RefuseSpec>,
     pub steps: Vec<Step>,
     #[serde(default)]
     pub commands: Vec<CommandSpec>,
@@ -521,7 +524,7 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
         }
     }
     inline.extend(spec.lets.iter().map(|l| l.value.clone()));
-    inline.extend(spec.refuse.iter().flat_map(|r| [r.message.en.clone(), r.message.ko.clone()]));
+    inline.extend(spec.refuse.iter().chain(&spec.notes).flat_map(|r| [r.message.en.clone(), r.message.ko.clone()]));
     inline.extend(spec.commands.iter().map(|c| c.run.clone()));
     inline.retain(|t| t.contains("{{") || t.contains("{%"));
     inline.sort();

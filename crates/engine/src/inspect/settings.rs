@@ -49,8 +49,11 @@ pub struct Facts {
     pub url_field: Option<String>,
     /// Whether that field is computed (a `@property`, e.g. built from parts).
     pub url_field_computed: bool,
-    /// The `env_file` the class reads, when it is a string literal.
+    /// The `env_file` the class reads, when it is a string literal (relative to where the app is
+    /// started: the project, for the commands the report gives).
     pub env_file: Option<String>,
+    /// Whether that file lies outside the project (`../.env`, an absolute path).
+    pub env_file_outside: bool,
     /// The `env_prefix`, when set.
     pub env_prefix: Option<String>,
 }
@@ -162,6 +165,7 @@ pub fn analyze(text: &str, spec: &Spec) -> Option<Facts> {
             fields: all,
             url_field,
             url_field_computed,
+            env_file_outside: literal(text, "env_file").is_some_and(|f| crate::paths::RelPath::parse(&f).is_err()),
             env_file: literal(text, "env_file"),
             env_prefix: literal(text, "env_prefix"),
             ..Facts::default()
@@ -352,6 +356,7 @@ settings = get_settings()
         assert_eq!(f.field_case, "upper");
         assert_eq!(f.instance.as_deref(), Some("settings"));
         assert_eq!(f.env_file.as_deref(), Some("../.env"));
+        assert!(f.env_file_outside);
     }
 
     #[test]
