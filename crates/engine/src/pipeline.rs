@@ -114,7 +114,7 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     // Inspection: the project's facts, the skill's `let` values over them, then its refusals,
     // all before anything is planned.
     let mut input = input;
-    let owned = owned_files(project.as_ref(), skill.id());
+    let owned = owned_files(project.as_ref(), skill.id())?;
     let facts = crate::inspect::inspect(project.as_ref(), &skill.spec.inspect, &owned)?;
     input.context.insert("project".into(), facts.to_value());
     for item in &skill.spec.lets {
@@ -175,13 +175,17 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
 
 /// The files `skill` wrote as a whole on an earlier run here (its answers), which inspection
 /// does not count as the project's own.
-fn owned_files(project: Option<&crate::project_dir::ProjectDir>, skill: &str) -> std::collections::BTreeSet<String> {
-    let Some(project) = project else { return Default::default() };
-    let Ok(rel) = crate::paths::RelPath::parse(crate::provenance::FILE) else { return Default::default() };
-    let bytes = project.read(&rel, crate::state::MAX_STATE_BYTES).ok().flatten().unwrap_or_default();
-    crate::provenance::Answers::parse(&bytes)
+/// An answers file that cannot be read (a link, a FIFO) is the error the plan would give.
+fn owned_files(
+    project: Option<&crate::project_dir::ProjectDir>,
+    skill: &str,
+) -> Result<std::collections::BTreeSet<String>> {
+    let Some(project) = project else { return Ok(Default::default()) };
+    let rel = crate::paths::RelPath::parse(crate::provenance::FILE).expect("a relative path");
+    let bytes = project.read(&rel, crate::state::MAX_STATE_BYTES)?.unwrap_or_default();
+    Ok(crate::provenance::Answers::parse(&bytes)
         .and_then(|a| a.skill(skill).map(|s| s.files.keys().cloned().collect()))
-        .unwrap_or_default()
+        .unwrap_or_default())
 }
 
 /// A project path that cannot be used, as a field error in the request's language.
