@@ -56,6 +56,8 @@ pub struct Facts {
     pub env_file_outside: bool,
     /// The `env_prefix`, when set.
     pub env_prefix: Option<String>,
+    /// Whether environment names must match the field's case (`case_sensitive = True`).
+    pub case_sensitive: bool,
 }
 
 /// Names of a settings module.
@@ -168,6 +170,7 @@ pub fn analyze(text: &str, spec: &Spec) -> Option<Facts> {
             env_file_outside: literal(text, "env_file").is_some_and(|f| crate::paths::RelPath::parse(&f).is_err()),
             env_file: literal(text, "env_file"),
             env_prefix: literal(text, "env_prefix"),
+            case_sensitive: case_sensitive(text),
             ..Facts::default()
         });
     }
@@ -285,6 +288,12 @@ fn getter_of(text: &str, class: &str) -> Option<String> {
     None
 }
 
+/// `case_sensitive = True` (or `case_sensitive=True` in a config dict).
+fn case_sensitive(text: &str) -> bool {
+    static CASE: OnceLock<Regex> = OnceLock::new();
+    re(&CASE, r#"\bcase_sensitive["']?\s*[=:]\s*True\b"#).is_match(text)
+}
+
 /// The first string literal assigned to `key` (`env_file=".env"`, `env_file = (".env", ...)`).
 fn literal(text: &str, key: &str) -> Option<String> {
     let at = text.find(key)?;
@@ -344,6 +353,8 @@ settings = get_settings()
         assert_eq!(f.getter.as_deref(), Some("get_settings"));
         assert_eq!(f.env_file.as_deref(), Some(".env"));
         assert_eq!(f.field_case, "lower");
+        assert!(!f.case_sensitive);
+        assert!(case_sensitive("    class Config:\n        case_sensitive = True\n"));
     }
 
     #[test]
