@@ -427,12 +427,21 @@ fn poetry_entry(item: &toml_edit::Item) -> (String, Vec<String>) {
 /// it has extras (or already was a table, whose other keys are kept).
 fn set_poetry_entry(item: &mut toml_edit::Item, r: &Requirement) {
     let version = if r.constraint.is_empty() { "*".to_owned() } else { r.constraint.clone() };
+    // The entry's own decoration (a trailing `# comment`) stays with the new value.
+    let decor = item.as_value().map(|v| v.decor().clone());
+    let keep_decor = |item: &mut toml_edit::Item| {
+        if let (Some(decor), Some(v)) = (&decor, item.as_value_mut()) {
+            *v.decor_mut() = decor.clone();
+        }
+    };
     if r.extras.is_empty() && !item.is_table_like() {
         *item = toml_edit::value(version);
+        keep_decor(item);
         return;
     }
     if !item.is_table_like() {
         *item = toml_edit::value(toml_edit::InlineTable::new());
+        keep_decor(item);
     }
     let t = item.as_table_like_mut().expect("a table");
     t.insert("version", toml_edit::value(version));
@@ -582,11 +591,11 @@ mod tests {
 
     #[test]
     fn poetry_gets_table_entries() {
-        let text = "[tool.poetry]\nname = \"x\"\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nfastapi = \"^0.110.0\"\n\n[build-system]\nrequires = [\"poetry-core\"]\n";
+        let text = "[tool.poetry]\nname = \"x\"\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nfastapi = \"^0.110.0\"  # web\n\n[build-system]\nrequires = [\"poetry-core\"]\n";
         let wanted =
             ["fastapi>=0.121".to_owned(), "sqlalchemy[asyncio]>=2.0.30,<2.2".to_owned(), "alembic>=1.16".to_owned()];
         let (out, raised) = dependencies(DependencyStyle::Poetry, Some(text), &wanted).unwrap();
-        assert!(out.contains("fastapi = \">=0.121\"\n"), "{out}");
+        assert!(out.contains("fastapi = \">=0.121\"  # web\n"), "{out}");
         assert!(out.contains("sqlalchemy = { version = \">=2.0.30,<2.2\", extras = [\"asyncio\"] }\n"), "{out}");
         assert!(out.contains("alembic = \">=1.16\"\n\n[build-system]"), "{out}");
         assert_eq!(raised.len(), 1);
