@@ -59,7 +59,14 @@ fn follow_package(t: &Test, report: &Value, own_tests: bool, package: &str, app_
     follow_with(t, report, own_tests, ("adopt", package, app_dir), &[]);
 }
 
-/// [`follow`] with the tools of venv `venv` first on PATH and `env` set.
+/// The venv's tools first on PATH; `package` imported from `app_dir` (after the commands' `cd`),
+/// the probe written into `probe_dir`.
+fn follow_in(t: &Test, report: &Value, package: &str, app_dir: &str, probe_dir: &str) {
+    follow_with(t, report, true, ("adopt", package, app_dir), &[("probe-dir", probe_dir)]);
+}
+
+/// [`follow`] with the tools of venv `venv` first on PATH; `env` pairs are set in the environment,
+/// except `probe-dir`, an argument of the script.
 fn follow_with(
     t: &Test,
     report: &Value,
@@ -78,8 +85,14 @@ fn follow_with(
         .arg("--report")
         .arg(&report_file)
         .args(["--package", package, "--app-dir", app_dir])
-        .env_remove("DATABASE_URL")
-        .envs(env.iter().copied());
+        .env_remove("DATABASE_URL");
+    for (key, value) in env {
+        if *key == "probe-dir" {
+            cmd.args(["--probe-dir", value]);
+        } else {
+            cmd.env(key, value);
+        }
+    }
     if !own_tests {
         cmd.arg("--no-own-tests");
     }
@@ -287,6 +300,39 @@ fn src_layout_on_sqlite() {
 #[test]
 fn src_layout_on_postgresql() {
     src_layout(Some(Server::Postgres));
+}
+
+// --- a backend in a subdirectory, reading the repository's top-level .env ---
+
+fn backend_subdir(server: Option<Server>) {
+    let Some((url, _db)) = database(server) else { return };
+    let t = fixture("backend-subdir");
+    let (code, report) = run(&t, &url);
+    assert_eq!(code, 0, "{report:#}");
+    // The code, the migrations and the dependencies go into backend/; the URL into the .env the
+    // settings read (../.env from backend/: the repository's top).
+    assert!(t.project().join("backend/app/infrastructure/database/session.py").exists());
+    assert!(t.project().join("backend/alembic.ini").exists());
+    assert!(!t.project().join("app").exists() && !t.project().join("backend/.env").exists());
+    assert!(t.read("backend/requirements.txt").contains("alembic>="));
+    assert!(!t.project().join("requirements.txt").exists());
+    let env = t.read(".env");
+    assert!(env.starts_with("PROJECT_NAME=Tracker\nDATABASE_URL="), "{env}");
+    assert!(t.read("backend/app/core/config.py").contains("    DATABASE_URL: str  #"));
+    let commands = commands(&report);
+    assert_eq!(commands[0], "cd backend && python -m pip install -r requirements.txt", "{commands:?}");
+    assert!(commands[1..].iter().all(|c| c.starts_with("cd backend && alembic ")), "{commands:?}");
+    follow_in(&t, &report, "app", ".", "backend");
+}
+
+#[test]
+fn backend_subdir_on_sqlite() {
+    backend_subdir(None);
+}
+
+#[test]
+fn backend_subdir_on_postgresql() {
+    backend_subdir(Some(Server::Postgres));
 }
 
 // --- .env: the same database in another spelling is unchanged, and it works as it is ---

@@ -77,15 +77,18 @@ def http(method: str, url: str) -> tuple[int, object]:
         return response.status, json.loads(response.read() or b"null")
 
 
-def probe(project: Path, env: dict[str, str], prefix: str, package: str, app_dir: str) -> None:
-    (project / app_dir / "skillrun_probe.py").write_text(PROBE.replace("PKG", package))
+def probe(project: Path, env: dict[str, str], prefix: str, package: str, app_dir: str, probe_dir: str) -> None:
+    (project / probe_dir / "skillrun_probe.py").write_text(PROBE.replace("PKG", package))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = project / "uvicorn.log"
-    cmd = f"{prefix}python -m uvicorn skillrun_probe:app --app-dir {app_dir} --host 127.0.0.1 --port {port}"
+    # `cd backend && poetry run ` -> `cd backend && exec poetry run python -m uvicorn ...`
+    cd, run_with = prefix.rsplit("&& ", 1) if "&& " in prefix else ("", prefix)
+    cd = f"{cd}&& " if cd else ""
+    cmd = f"{cd}exec {run_with}python -m uvicorn skillrun_probe:app --app-dir {app_dir} --host 127.0.0.1 --port {port}"
     with log.open("w") as log_file:
         server = subprocess.Popen(
-            ["bash", "-c", f"exec {cmd}"], cwd=project, env=env, stdout=log_file, stderr=subprocess.STDOUT
+            ["bash", "-c", cmd], cwd=project, env=env, stdout=log_file, stderr=subprocess.STDOUT
         )
     try:
         deadline = time.monotonic() + 90
@@ -115,7 +118,7 @@ def probe(project: Path, env: dict[str, str], prefix: str, package: str, app_dir
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        (project / app_dir / "skillrun_probe.py").unlink()
+        (project / probe_dir / "skillrun_probe.py").unlink()
     if "Traceback" in log.read_text():
         raise Failed(f"uvicorn logged a traceback:\n{log.read_text()}")
 
@@ -127,7 +130,8 @@ def main() -> int:
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("--no-own-tests", action="store_true")
     parser.add_argument("--package", default="app", help="the generated code's package")
-    parser.add_argument("--app-dir", default=".", help="where that package is imported from")
+    parser.add_argument("--app-dir", default=".", help="where that package is imported from, after the commands' own `cd`")
+    parser.add_argument("--probe-dir", help="where the probe module goes, in the project (default: --app-dir)")
     args = parser.parse_args()
     project = args.project.resolve()
     report = json.loads(args.report.read_text())
@@ -142,7 +146,7 @@ def main() -> int:
         for cmd in commands:
             run(cmd, project, env)
         run(f"{prefix}alembic upgrade head", project, env)
-        probe(project, env, prefix, args.package, args.app_dir)
+        probe(project, env, prefix, args.package, args.app_dir, args.probe_dir or args.app_dir)
         if not args.no_own_tests:
             run(f"{prefix}python -m pytest -q -p no:cacheprovider tests", project, env)
     except (Failed, subprocess.TimeoutExpired) as exc:

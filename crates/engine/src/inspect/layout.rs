@@ -1,5 +1,7 @@
-//! The project's import root and top-level packages: `src/<pkg>/` (import root `src`), or
-//! packages at the top (`app/`, import root `.`). A package is a directory holding `__init__.py`.
+//! The project's layout: the Python root (the project directory, or the one subdirectory holding
+//! the Python project), and under it the import root and top-level packages: `src/<pkg>/`
+//! (import root `src`), or packages at the top (`app/`, import root `.`). A package is a
+//! directory holding `__init__.py`.
 
 use serde::Serialize;
 
@@ -9,6 +11,9 @@ use crate::project_dir::Kind;
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Facts {
+    /// The directory of the Python project inside the project directory (`backend`), `""` when it
+    /// is the project directory itself.
+    pub python_root: String,
     /// Where imports start, relative to the project: `.` or `src`.
     pub import_root: String,
     /// The packages directly under the import root, sorted.
@@ -30,7 +35,36 @@ pub fn inspect(reader: &Reader) -> Facts {
     };
     let in_src = packages_in("src");
     if !in_src.is_empty() {
-        return Facts { import_root: "src".into(), packages: in_src };
+        return Facts { python_root: String::new(), import_root: "src".into(), packages: in_src };
     }
-    Facts { import_root: ".".into(), packages: packages_in("") }
+    Facts { python_root: String::new(), import_root: ".".into(), packages: packages_in("") }
+}
+
+/// Files that mark a Python project's directory.
+const MARKERS: &[&str] = &["pyproject.toml", "requirements.txt", "setup.py", "setup.cfg", "Pipfile"];
+
+/// Where the Python project is: the top when it has a marker file, a `requirements/` directory or
+/// a package; otherwise the one subdirectory that does (a repository holding `backend/` beside
+/// `frontend/`); otherwise the top.
+pub fn python_root(reader: &Reader) -> String {
+    let is_python =
+        |dir: &str| MARKERS.iter().any(|m| reader.is_file(&join(dir, m))) || reader.is_dir(&join(dir, "requirements"));
+    if is_python("") {
+        return String::new();
+    }
+    let entries = reader.list("");
+    let has_package = entries.iter().any(|(n, k)| *k == Kind::Dir && reader.is_file(&join(n, "__init__.py")));
+    if has_package {
+        return String::new();
+    }
+    let found: Vec<&String> = entries
+        .iter()
+        .filter(|(n, k)| *k == Kind::Dir && !n.starts_with('.') && !NOT_PACKAGES.contains(&n.as_str()))
+        .map(|(n, _)| n)
+        .filter(|n| is_python(n))
+        .collect();
+    match found[..] {
+        [one] => one.clone(),
+        _ => String::new(),
+    }
 }

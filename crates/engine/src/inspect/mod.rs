@@ -64,22 +64,45 @@ impl Facts {
 
 /// Inspects `project` (`None`: a directory that does not exist yet, so every fact is empty).
 /// `owned` are the files the skill wrote itself on an earlier run.
+///
+/// The Python project may sit in a subdirectory (a repository with `backend/` and `frontend/`):
+/// then every fact is found there ([`layout::python_root`]), and every path in the facts is
+/// still relative to the project directory, except `python.installFile`, an argument of a
+/// command run in the Python root.
 pub fn inspect(project: Option<&ProjectDir>, spec: &Spec, owned: &BTreeSet<String>) -> Result<Facts> {
-    let reader = Reader { project, owned };
-    let layout = layout::inspect(&reader);
-    Ok(Facts {
+    let top = Reader { project, owned, base: String::new() };
+    let base = layout::python_root(&top);
+    let reader = Reader { project, owned, base: base.clone() };
+    let mut layout = layout::inspect(&reader);
+    layout.python_root = base.clone();
+    let mut facts = Facts {
         python: python::inspect(&reader)?,
         settings: settings::inspect(&reader, &spec.settings, &layout),
         alembic: alembic::inspect(&reader),
         sqlalchemy: sqlalchemy::inspect(&reader, &layout),
         layout,
-    })
+    };
+    // Paths found under the Python root, as paths of the project.
+    let up = |p: &mut String| *p = join(&base, p);
+    let py = &mut facts.python;
+    up(&mut py.dependency_file);
+    py.dockerfile_requirements.iter_mut().chain(&mut py.lock_file).for_each(up);
+    let settings = &mut facts.settings;
+    settings.file.iter_mut().for_each(up);
+    // `env_file` is read from where the app starts: the Python root.
+    settings.env_path = settings.env_file.as_deref().and_then(|f| python::normalize(&join(&base, f)));
+    settings.env_file_outside = settings.env_file.is_some() && settings.env_path.is_none();
+    let alembic = &mut facts.alembic;
+    alembic.ini.iter_mut().chain(&mut alembic.script_location).chain(&mut alembic.env_py).for_each(up);
+    facts.sqlalchemy.file.iter_mut().for_each(up);
+    Ok(facts)
 }
 
-/// Reads a project for inspection.
+/// Reads a project for inspection, beneath `base` (the Python root).
 pub struct Reader<'a> {
     project: Option<&'a ProjectDir>,
     owned: &'a BTreeSet<String>,
+    base: String,
 }
 
 impl Reader<'_> {
@@ -101,7 +124,8 @@ impl Reader<'_> {
     }
 
     fn read(&self, path: &str) -> std::result::Result<Option<String>, FsError> {
-        let (Some(project), Ok(rel)) = (self.project, RelPath::parse(path)) else { return Ok(None) };
+        let path = join(&self.base, path);
+        let (Some(project), Ok(rel)) = (self.project, RelPath::parse(&path)) else { return Ok(None) };
         if self.owned.contains(rel.as_str()) {
             return Ok(None);
         }
@@ -118,7 +142,7 @@ impl Reader<'_> {
     }
 
     fn kind(&self, path: &str) -> Option<Kind> {
-        let rel = RelPath::parse(path).ok()?;
+        let rel = RelPath::parse(&join(&self.base, path)).ok()?;
         self.project?.stat(&rel).ok().flatten().map(|m| m.kind)
     }
 
@@ -126,6 +150,8 @@ impl Reader<'_> {
     /// missing or cannot be listed.
     pub fn list(&self, path: &str) -> Vec<(String, Kind)> {
         let Some(project) = self.project else { return Vec::new() };
+        let path = join(&self.base, path);
+        let path = path.as_str();
         let rel = if path.is_empty() { None } else { RelPath::parse(path).ok() };
         if !path.is_empty() && rel.is_none() {
             return Vec::new();
@@ -134,9 +160,13 @@ impl Reader<'_> {
     }
 }
 
-/// `a/b` joined, where `a` may be the top (`""`).
+/// `a/b` joined, where either may be empty (the top).
 pub fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") }
+    match (dir.is_empty(), name.is_empty()) {
+        (true, _) => name.to_owned(),
+        (_, true) => dir.to_owned(),
+        _ => format!("{dir}/{name}"),
+    }
 }
 
 /// The value at a dotted path of the context (`project.python.manager`).

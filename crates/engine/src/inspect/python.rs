@@ -28,7 +28,7 @@ pub struct Facts {
     /// Whether `dependency_file` exists already.
     pub dependency_file_exists: bool,
     /// The file an install reads: a requirements file the Dockerfile installs (or the one the
-    /// others include), else `dependency_file`.
+    /// others include), else `dependency_file`; relative to the Python root, where commands run.
     pub install_file: String,
     /// The requirements file a Dockerfile installs, if any.
     pub dockerfile_requirements: Option<String>,
@@ -236,7 +236,7 @@ fn includes(reader: &Reader, file: &str) -> Vec<String> {
 }
 
 /// `a/./b/../c` -> `a/c`; `None` when it leaves the project.
-fn normalize(path: &str) -> Option<String> {
+pub fn normalize(path: &str) -> Option<String> {
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {

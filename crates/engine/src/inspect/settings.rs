@@ -52,7 +52,10 @@ pub struct Facts {
     /// The `env_file` the class reads, when it is a string literal (relative to where the app is
     /// started: the project, for the commands the report gives).
     pub env_file: Option<String>,
-    /// Whether that file lies outside the project (`../.env`, an absolute path).
+    /// That file as a path of the project, when it lies inside it.
+    pub env_path: Option<String>,
+    /// Whether that file lies outside the project (`../.env` of a project at the top, an
+    /// absolute path).
     pub env_file_outside: bool,
     /// The `env_prefix`, when set.
     pub env_prefix: Option<String>,
