@@ -168,7 +168,10 @@ fn split_requirements(server: Option<Server>) {
     assert!(!t.project().join("app/core/config.py").exists(), "a second settings module");
     assert_eq!(action(&report, "app/config.py"), None, "{report:#}");
     let base = t.read("requirements/base.txt");
-    assert!(base.starts_with("# Runtime dependencies, shared by every environment.\nfastapi>=0.121\n"), "{base}");
+    // The floor is raised; the project's own upper bound stays.
+    assert!(base.starts_with("# Runtime dependencies, shared by every environment.\nfastapi>=0.121,<1.0\n"), "{base}");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("requirements/base.txt: raised fastapi from >=0.100,<1.0 to >=0.121,<1.0"), "{notes}");
     assert!(base.contains("\nalembic>=") && base.contains("sqlalchemy[asyncio]>="), "{base}");
     assert_eq!(t.read("requirements/prod.txt"), "-r base.txt\nuvicorn>=0.30\n");
     assert_eq!(commands(&report)[0], "python -m pip install -r requirements/prod.txt");

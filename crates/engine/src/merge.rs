@@ -258,15 +258,64 @@ pub struct Raised {
     pub to: String,
 }
 
-/// `existing` brought up to `wanted`: the wanted constraint when the existing one allows versions
-/// below the wanted floor (a pin, a lower `>=`, none at all), and the wanted extras added. `None`
-/// when nothing needs to change.
+/// The version a constraint keeps below (exclusive): an explicit `<U` (or `<=U`, read as below
+/// the next release), or the series a pin or compatible release holds to: `==2.0.25` and `~=2.0.25`
+/// -> `2.1`, `~=2.0` -> `3`, Poetry's `^2.0` -> `3`, `^0.110` -> `0.111`, `~2.0.1` -> `2.1`.
+fn upper_bound(constraint: &str) -> Option<Vec<u64>> {
+    let next = |v: &[u64], at: usize| -> Vec<u64> {
+        let mut out: Vec<u64> = v.iter().copied().take(at + 1).collect();
+        out.resize(at + 1, 0);
+        out[at] += 1;
+        out
+    };
+    constraint
+        .split(',')
+        .filter_map(|clause| {
+            let c = clause.trim();
+            if let Some(v) = c.strip_prefix("<=") {
+                let v = release(v)?;
+                Some(next(&v, v.len() - 1))
+            } else if let Some(v) = c.strip_prefix('<') {
+                release(v)
+            } else if let Some(v) = c.strip_prefix("~=") {
+                let v = release(v)?;
+                Some(next(&v, v.len().saturating_sub(2)))
+            } else if let Some(v) = c.strip_prefix("==").filter(|v| !v.contains('*')).or_else(|| c.strip_prefix('~')) {
+                let v = release(v)?;
+                Some(next(&v, 1.min(v.len() - 1)))
+            } else if let Some(v) = c.strip_prefix('^') {
+                let v = release(v)?;
+                let at = v.iter().position(|n| *n != 0).unwrap_or(v.len() - 1);
+                Some(next(&v, at))
+            } else {
+                None
+            }
+        })
+        .min_by(|a, b| compare(a, b))
+}
+
+fn show_version(v: &[u64]) -> String {
+    v.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
+}
+
+/// `existing` brought up to `wanted`, and the wanted extras added; `None` when nothing needs to
+/// change. A constraint that allows versions below the wanted floor (a pin, a lower `>=`, none
+/// at all) becomes the wanted floor, kept inside the series the project held the package to when
+/// the floor fits there (`==2.0.25` -> `>=2.0.30,<2.1`: a pinned 2.0 stack is not moved to 2.1),
+/// else the wanted constraint.
 fn raise(existing: &Requirement, wanted: &Requirement) -> Option<Requirement> {
     let mut out = existing.clone();
     if let Some(floor) = lower_bound(&wanted.constraint)
         && lower_bound(&existing.constraint).is_none_or(|low| compare(&low, &floor).is_lt())
     {
-        out.constraint = wanted.constraint.clone();
+        let held = upper_bound(&existing.constraint).filter(|up| compare(&floor, up).is_lt());
+        out.constraint = match (held, upper_bound(&wanted.constraint)) {
+            (Some(up), Some(theirs)) if compare(&up, &theirs).is_lt() => {
+                format!(">={},<{}", show_version(&floor), show_version(&up))
+            }
+            (Some(up), None) => format!(">={},<{}", show_version(&floor), show_version(&up)),
+            _ => wanted.constraint.clone(),
+        };
     }
     for e in &wanted.extras {
         if !out.extras.iter().any(|x| x.eq_ignore_ascii_case(e)) {
@@ -573,6 +622,22 @@ mod tests {
         assert_eq!(lower_bound(">=0.100,<0.115"), Some(vec![0, 100]));
         assert_eq!(lower_bound("^1.10"), Some(vec![1, 10]));
         assert_eq!(lower_bound("<2"), None);
+        let up = |c: &str| upper_bound(c).map(|v| show_version(&v));
+        assert_eq!(up("==2.0.25").as_deref(), Some("2.1"));
+        assert_eq!(up("^0.110.0").as_deref(), Some("0.111"));
+        assert_eq!(up("^2.0").as_deref(), Some("3"));
+        assert_eq!(up("~=2.0").as_deref(), Some("3"));
+        assert_eq!(up(">=0.100,<1.0").as_deref(), Some("1.0"));
+        assert_eq!(up(">=1"), None);
+        let raised = |existing: &str, wanted: &str| {
+            raise(&Requirement::parse(existing), &Requirement::parse(wanted)).map(|r| r.constraint)
+        };
+        // A pinned 2.0 stack stays on 2.0; a series the floor does not fit in gives way.
+        assert_eq!(raised("sqlalchemy==2.0.25", "sqlalchemy>=2.0.30,<2.2").as_deref(), Some(">=2.0.30,<2.1"));
+        assert_eq!(raised("sqlalchemy>=2.0,<3", "sqlalchemy>=2.0.30,<2.2").as_deref(), Some(">=2.0.30,<2.2"));
+        assert_eq!(raised("fastapi>=0.100,<1.0", "fastapi>=0.121").as_deref(), Some(">=0.121,<1.0"));
+        assert_eq!(raised("fastapi==0.110.0", "fastapi>=0.121").as_deref(), Some(">=0.121"));
+        assert_eq!(raised("fastapi>=0.121", "fastapi>=0.121"), None);
     }
 
     #[test]
