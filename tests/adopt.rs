@@ -305,6 +305,31 @@ fn src_layout_on_postgresql() {
     src_layout(Some(Server::Postgres));
 }
 
+// --- a package imported at the top (`PYTHONPATH=app`, `from core.config import ...`) ---
+
+fn flat_app(server: Option<Server>) {
+    let Some((url, _db)) = database(server) else { return };
+    let t = fixture("flat-app");
+    let (code, report) = run(&t, &url);
+    assert_eq!(code, 0, "{report:#}");
+    let session = t.read("app/infrastructure/database/session.py");
+    assert!(session.contains("from core.config import settings\n"), "{session}");
+    assert!(session.contains("from infrastructure.database.models import Base\n"), "{session}");
+    assert!(!t.project().join("app/__init__.py").exists(), "app/ was made a package");
+    assert!(t.read("alembic.ini").contains("prepend_sys_path = app\n"));
+    follow_in(&t, &report, "", "app", "app");
+}
+
+#[test]
+fn flat_app_on_sqlite() {
+    flat_app(None);
+}
+
+#[test]
+fn flat_app_on_postgresql() {
+    flat_app(Some(Server::Postgres));
+}
+
 // --- a backend in a subdirectory, reading the repository's top-level .env ---
 
 fn backend_subdir(server: Option<Server>) {

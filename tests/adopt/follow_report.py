@@ -30,9 +30,9 @@ PROBE = '''"""Probe: the project's app plus a route through the generated sessio
 
 from sqlalchemy import select
 
-from PKG.api.v1.dependencies.database import DBSession
-from PKG.infrastructure.database.models import UserModel
-from PKG.main import app
+from MOD_api.v1.dependencies.database import DBSession
+from MOD_infrastructure.database.models import UserModel
+from MOD_main import app
 
 
 @app.post("/probe/users", status_code=201)
@@ -78,7 +78,8 @@ def http(method: str, url: str) -> tuple[int, object]:
 
 
 def probe(project: Path, env: dict[str, str], prefix: str, package: str, app_dir: str, probe_dir: str) -> None:
-    (project / probe_dir / "skillrun_probe.py").write_text(PROBE.replace("PKG", package))
+    # `--package ""`: the modules are imported at the top (`main`, `api.v1...`).
+    (project / probe_dir / "skillrun_probe.py").write_text(PROBE.replace("MOD_", f"{package}." if package else ""))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = project / "uvicorn.log"

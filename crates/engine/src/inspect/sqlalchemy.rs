@@ -24,8 +24,12 @@ const MAX_FILES: usize = 400;
 pub fn inspect(reader: &Reader, layout: &layout::Facts) -> Facts {
     let root = if layout.import_root == "." { "" } else { layout.import_root.as_str() };
     let mut files = Vec::new();
-    for package in &layout.packages {
-        walk(reader, &join(root, package), 0, &mut files);
+    if root.is_empty() {
+        for package in &layout.packages {
+            walk(reader, &join(root, package), 0, &mut files);
+        }
+    } else {
+        walk(reader, root, 0, &mut files);
     }
     let mut found = Facts::default();
     for file in files {
