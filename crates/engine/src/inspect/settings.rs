@@ -78,11 +78,15 @@ pub fn inspect(reader: &Reader, spec: &Spec, layout: &layout::Facts) -> Facts {
     for (depth, file) in candidates {
         let Some(text) = reader.text(&file) else { continue };
         let Some(facts) = analyze(&text, spec) else { continue };
+        // Generated code imports it: every part of the module must be an identifier.
+        let module = module_of(&file, root);
+        if !module.split('.').all(is_identifier) {
+            continue;
+        }
         // A class beats constants; a URL field beats none; shallower beats deeper.
         let rank = u8::from(facts.style.as_deref() == Some("constants")) * 2 + u8::from(facts.url_field.is_none());
         let rank = rank * 8 + depth.min(7) as u8;
         if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-            let module = module_of(&file, root);
             best = Some((rank, Facts { found: true, file: Some(file), module: Some(module), ..facts }));
         }
     }
@@ -110,6 +114,11 @@ fn walk(reader: &Reader, dir: &str, depth: usize, out: &mut Vec<(usize, String)>
             _ => {}
         }
     }
+}
+
+fn is_identifier(part: &str) -> bool {
+    part.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn module_of(file: &str, root: &str) -> String {
@@ -172,7 +181,9 @@ pub fn analyze(text: &str, spec: &Spec) -> Option<Facts> {
             url_field_computed,
             env_file_outside: literal(text, "env_file").is_some_and(|f| crate::paths::RelPath::parse(&f).is_err()),
             env_file: literal(text, "env_file"),
-            env_prefix: literal(text, "env_prefix"),
+            // An environment name's prefix: letters, digits and `_` only (it becomes a `.env` key).
+            env_prefix: literal(text, "env_prefix")
+                .filter(|p| p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')),
             case_sensitive: case_sensitive(text),
             ..Facts::default()
         });
@@ -305,7 +316,8 @@ fn literal(text: &str, key: &str) -> Option<String> {
     let rest = rest.strip_prefix('(').unwrap_or(rest).trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let inner = &rest[1..];
-    Some(inner[..inner.find(quote)?].to_owned())
+    let value = &inner[..inner.find(quote)?];
+    (!value.contains(['\n', '\r'])).then(|| value.to_owned())
 }
 
 #[cfg(test)]
