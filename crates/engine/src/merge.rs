@@ -13,6 +13,9 @@ pub struct EnvMerge {
     pub replaced: bool,
 }
 
+/// Whether an existing value means the same as a wanted one.
+pub type SameValue<'a> = &'a dyn Fn(&str, &str) -> bool;
+
 /// How [`env_file`] treats a key that is already set.
 #[derive(Clone, Copy, Default)]
 pub struct EnvOptions<'a> {
@@ -22,7 +25,7 @@ pub struct EnvOptions<'a> {
     pub keep_existing: bool,
     /// Whether an existing value means the same as the wanted one (the same database URL in
     /// another spelling); such a value is left as it is.
-    pub same: Option<&'a dyn Fn(&str, &str) -> bool>,
+    pub same: Option<SameValue<'a>>,
 }
 
 /// Sets each key in a dotenv text. A key already set to the same value (or one `same` accepts) is

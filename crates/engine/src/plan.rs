@@ -238,7 +238,7 @@ fn same_database_url(skill: &Skill, existing: &str, wanted: &str) -> bool {
 pub fn applies(when: &When, context: &Map<String, Value>) -> bool {
     when.iter().all(|(field, values)| {
         let v = crate::inspect::when_text(crate::inspect::lookup(context, field));
-        values.iter().any(|w| *w == v)
+        values.contains(&v)
     })
 }
 
