@@ -150,7 +150,10 @@ fn user_files_are_merged_not_replaced() {
     assert!(t.read(".gitignore").lines().any(|l| l == ".env"));
     assert_eq!(t.read(".env"), "DEBUG=true\nDATABASE_URL=sqlite+aiosqlite:///./app.db\n");
     let pyproject = t.read("pyproject.toml");
-    assert!(pyproject.contains("\"fastapi>=0.115\"") && !pyproject.contains("fastapi>=0.110"), "{pyproject}");
+    // The generated code needs FastAPI 0.121: the project's lower floor is raised, and the report says so.
+    assert!(pyproject.contains("\"fastapi>=0.121\"") && !pyproject.contains("fastapi>=0.115"), "{pyproject}");
+    let notes = json["notes"].to_string();
+    assert!(notes.contains("pyproject.toml: raised fastapi from >=0.115 to >=0.121"), "{notes}");
     assert!(pyproject.contains("\"aiosqlite>=") && pyproject.contains("\"alembic>="), "{pyproject}");
     assert!(
         json["commands"][0].as_str().unwrap().starts_with("python -m pip install \"fastapi"),

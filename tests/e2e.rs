@@ -19,7 +19,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// The password of the database users the server tests create: `%`, `@` and `#` must
 /// survive the URL, `.env`, the settings and Alembic (no configparser interpolation).
 const PASSWORD: &str = "e2e%pw@x#1";
-const PASSWORD_IN_URL: &str = "e2e%25pw%40x%231";
+pub(crate) const PASSWORD_IN_URL: &str = "e2e%25pw%40x%231";
 
 #[test]
 fn sqlite_on_sqlalchemy_2_1() {
@@ -119,16 +119,16 @@ fn venv(name: &str) -> PathBuf {
 }
 
 #[derive(Clone, Copy)]
-enum Server {
+pub(crate) enum Server {
     Postgres,
     MariaDb,
 }
 
 /// A database and its owner, made for one test and dropped when it ends (pass or panic).
-struct Database {
+pub(crate) struct Database {
     server: Server,
-    name: String,
-    user: String,
+    pub(crate) name: String,
+    pub(crate) user: String,
 }
 
 impl Server {
@@ -176,7 +176,7 @@ impl Server {
 
     /// A fresh database and a user with [`PASSWORD`] that owns it, or `None` (skip) when
     /// the server cannot be reached outside CI.
-    fn create(self, kind: &str) -> Option<Database> {
+    pub(crate) fn create(self, kind: &str) -> Option<Database> {
         if let Err(why) = self.sql("SELECT 1") {
             skip_unless_ci(&format!("e2e on {}", self.label()), &format!("unreachable ({why})"));
             return None;

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod adopt;
 mod chatops;
 mod cli;
 mod composition;

@@ -23,6 +23,9 @@ const SKILL_JSON: &str = r#"{
       "lite": {"schemes": ["sqlite"], "async": "sqlite+aiosqlite", "driver": "aiosqlite", "file": true}
     }
   }],
+  "let": [{"name": "confField", "value": "{{ engine | upper }}_DSN"}],
+  "refuse": [{"when": {"engine": ["lite"]}, "message": {"en": "a file database has no service to configure; give a server URL", "ko": "파일 데이터베이스에는 설정할 서비스가 없습니다. 서버 URL을 주세요"}}],
+  "notes": [{"when": {"project.python.dependencyStyle": ["requirements"]}, "message": {"en": "dependencies went to {{ project.python.dependencyFile }}", "ko": "의존성을 {{ project.python.dependencyFile }}에 넣었습니다"}}],
   "steps": [
     {"kind": "render", "path": "svc/settings.py", "template": "templates/settings.py.tera", "vars": {"banner": "made by a test"}},
     {"kind": "render", "path": "svc/__init__.py", "template": "templates/init.py.tera", "ifExists": "keep"},
@@ -31,6 +34,7 @@ const SKILL_JSON: &str = r#"{
     {"kind": "env-file", "path": ".env.sample", "set": {"SVC_DSN": "{{ dsnExample }}"}},
     {"kind": "lines", "path": ".gitignore", "lines": [".env"]},
     {"kind": "python-dependencies", "packages": ["httpx>=0.27"], "byField": {"engine": {"pg": ["asyncpg>=0.29"], "lite": ["aiosqlite>=0.20"]}}},
+    {"kind": "python-class-field", "path": "svc/conf.py", "class": "Conf", "name": "{{ confField | lower }}", "line": "{{ confField | lower }}: str = \"\"  # added"},
     {"kind": "python-imports", "path": "svc/exports.py", "template": "templates/init.py.tera", "imports": ["from svc.settings import ENGINE"], "all": ["ENGINE"]}
   ],
   "commands": [
@@ -113,6 +117,7 @@ fn a_skill_with_its_own_field_names_runs_through_the_same_runtime() {
 
     t.write("svc/__init__.py", "# the user's own\n");
     t.write("requirements.txt", "fastapi\n");
+    t.write("svc/conf.py", "class Conf:\n    \"\"\"The user's settings.\"\"\"\n\n    name: str = \"svc\"\n");
     let input = serde_json::json!({"target": t.project(), "dsn": "postgres://svc:s3cr3t-pw@db.internal:5432/svc"});
     let ran = Test::new()
         .args(["--skills-dir", dir, "run", "service-config", "--json", "--input", &input.to_string()])
@@ -138,6 +143,13 @@ fn a_skill_with_its_own_field_names_runs_through_the_same_runtime() {
     // python-imports: a missing file starts as its template, then gets the import (no `__all__`
     // is added to a file that has none).
     assert_eq!(t.read("svc/exports.py"), "\"\"\"svc\"\"\"\n\nfrom svc.settings import ENGINE\n");
+    // `let` fed a `python-class-field` step that added to the user's class, keeping its lines.
+    assert_eq!(
+        t.read("svc/conf.py"),
+        "class Conf:\n    \"\"\"The user's settings.\"\"\"\n\n    pg_dsn: str = \"\"  # added\n\n    name: str = \"svc\"\n"
+    );
+    // A note on a project fact (where the dependencies went).
+    assert!(report["notes"].to_string().contains("dependencies went to requirements.txt"), "{}", report["notes"]);
     // Notes name the skill's fields, not database-setup's.
     let notes = report["notes"].to_string();
     assert!(notes.contains("engine \\\"pg\\\" was taken from the URL"), "{notes}");
@@ -158,6 +170,15 @@ fn a_skill_with_its_own_field_names_runs_through_the_same_runtime() {
     let error = &ran.json()["errors"][0];
     assert_eq!(error["field"], "/engine");
     assert!(error["message"].as_str().unwrap().contains("dsn is a lite URL; set engine to \"lite\""), "{error}");
+    // A `refuse` rule stops the run before anything is written, with the skill's message.
+    let before = t.snapshot();
+    let input = serde_json::json!({"target": t.project(), "dsn": "sqlite:///./x.db"});
+    let ran = Test::new()
+        .args(["--skills-dir", dir, "run", "service-config", "--json", "--input", &input.to_string()])
+        .run()
+        .code(2);
+    assert!(ran.json().to_string().contains("a file database has no service to configure"), "{}", ran.json());
+    assert_eq!(t.snapshot(), before, "a refused run wrote nothing");
     // Not an object: the example names the skill's project field.
     let ran =
         Test::new().args(["--skills-dir", dir, "run", "service-config", "--json", "--input", "[1]"]).run().code(2);

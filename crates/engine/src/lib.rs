@@ -1,7 +1,8 @@
 //! skillrun's engine: runs a skill, given as data, on a project directory.
 //!
 //! A request goes one way: [`registry`] (which skill) -> [`input`] (schema, defaults, derived
-//! values) -> [`plan`] (every file rendered in memory and compared with the disk) -> [`apply`]
+//! values) -> [`inspect`] (facts about the project, the skill's refusals) -> [`plan`] (every
+//! file rendered in memory and compared with the disk) -> [`apply`]
 //! (all-or-nothing writes) -> [`report`]. [`pipeline::run`] is that path; [`trigger`] and
 //! [`chat`] turn free text into a skill and input values. The engine knows no front end (the
 //! `skillrun` crate holds the CLI, MCP, HTTP and conversation front ends) and no skill (skills are
@@ -15,6 +16,7 @@ pub mod error;
 pub mod git;
 pub mod gitignore;
 pub mod input;
+pub mod inspect;
 pub mod journal;
 pub mod locate;
 pub mod merge;

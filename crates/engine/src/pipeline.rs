@@ -121,6 +121,37 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
         }
         (dir, None)
     };
+    // Inspection: the project's facts, the skill's `let` values over them, then its refusals,
+    // all before anything is planned.
+    let mut input = input;
+    let owned = owned_files(project.as_ref(), skill.id())?;
+    let facts = crate::inspect::inspect(project.as_ref(), &skill.spec.inspect, &owned)?;
+    input.context.insert("project".into(), facts.to_value());
+    for item in &skill.spec.lets {
+        let text = crate::plan::render_inline(skill, &item.value, "let", &input.context)?;
+        let value = match text.trim() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::String(text),
+        };
+        input.context.insert(item.name.clone(), value);
+    }
+    for rule in &skill.spec.refuse {
+        if crate::plan::applies(&rule.when, &input.context) {
+            let message = crate::plan::render_inline(skill, rule.message.get(lang), "refuse", &input.context)?;
+            tracing::info!(skill = %skill.id(), "the skill refuses this project");
+            let mut report =
+                Report::invalid(skill, lang, vec![FieldError { field: format!("/{field}"), message: message.clone() }]);
+            report.message = message;
+            return Ok(report.scrub());
+        }
+    }
+    let mut skill_notes = Vec::new();
+    for rule in &skill.spec.notes {
+        if crate::plan::applies(&rule.when, &input.context) {
+            skill_notes.push(crate::plan::render_inline(skill, rule.message.get(lang), "notes", &input.context)?);
+        }
+    }
     let options = crate::plan::Options { force: request.force, skip_existing: request.skip_existing };
     let plan = crate::plan::plan(skill, &input, project.as_ref(), root, options, lang)?;
     if !observe(Stage::Planned { files: plan.files.len() }) {
@@ -145,10 +176,27 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     report.notes = notes;
     report.notes.extend(resolved.notes);
     report.notes.extend(input.notes.iter().cloned());
+    report.notes.extend(plan.notes.iter().cloned());
+    report.notes.extend(skill_notes);
     report.message = crate::report::message(&report);
     observe(Stage::Done);
     tracing::info!(skill = %skill.id(), status = ?report.status, files = report.files.len(), "run finished");
     Ok(report.scrub())
+}
+
+/// The files `skill` wrote as a whole on an earlier run here (its answers), which inspection
+/// does not count as the project's own.
+/// An answers file that cannot be read (a link, a FIFO) is the error the plan would give.
+fn owned_files(
+    project: Option<&crate::project_dir::ProjectDir>,
+    skill: &str,
+) -> Result<std::collections::BTreeSet<String>> {
+    let Some(project) = project else { return Ok(Default::default()) };
+    let rel = crate::paths::RelPath::parse(crate::provenance::FILE).expect("a relative path");
+    let bytes = project.read(&rel, crate::state::MAX_STATE_BYTES)?.unwrap_or_default();
+    Ok(crate::provenance::Answers::parse(&bytes)
+        .and_then(|a| a.skill(skill).map(|s| s.files.keys().cloned().collect()))
+        .unwrap_or_default())
 }
 
 /// A project path that cannot be used, as a field error in the request's language.

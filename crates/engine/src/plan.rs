@@ -77,6 +77,8 @@ pub struct Plan {
     pub root: PathBuf,
     pub files: Vec<PlannedFile>,
     pub commands: Vec<PlannedCommand>,
+    /// What the plan changed in the user's own files and why (a raised version floor).
+    pub notes: Vec<String>,
 }
 
 impl Plan {
@@ -111,6 +113,7 @@ pub fn plan(
     let answers = planner.disk(answers_path)?.as_deref().and_then(crate::provenance::Answers::parse);
     planner.answers = answers.as_ref().and_then(|a| a.skill(skill.id())).cloned();
     let mut secret_files = Vec::new();
+    let mut notes = Vec::new();
     for step in &skill.spec.steps {
         match step {
             Step::Render { path, template, if_exists, vars, when } if applies(when, &context) => {
@@ -121,20 +124,45 @@ pub fn plan(
                 let text = render(skill, template, path, &ctx)?;
                 planner.whole(path, text.into_bytes(), *if_exists, false)?;
             }
-            Step::EnvFile { path, secret, set, when } if applies(when, &context) => {
-                let path = step_path(path)?;
+            Step::EnvFile { path, secret, set, keep_existing, same_database, when } if applies(when, &context) => {
+                let path = step_path(&render_str(skill, path, path, &context)?)?;
                 let path = path.as_str();
                 // Only a file that holds secrets is rendered with them; any other sees them redacted.
                 let context = if *secret { input.secrets.reveal(&context) } else { context.clone() };
                 let mut values = BTreeMap::new();
                 for (key, value) in set {
-                    values.insert(key.clone(), render_str(skill, value, path, &context)?);
+                    let key = render_str(skill, key, path, &context)?;
+                    values.insert(key, render_str(skill, value, path, &context)?);
                 }
-                planner.env_file(path, &values, *secret)?;
+                let same = |existing: &str, wanted: &str| same_database_url(skill, existing, wanted);
+                let env_options = crate::merge::EnvOptions {
+                    force: options.force,
+                    keep_existing: *keep_existing,
+                    same: same_database.then_some(&same as &dyn Fn(&str, &str) -> bool),
+                };
+                planner.env_file(path, &values, *secret, env_options)?;
                 secret_files.extend(secret.then(|| path.to_owned()));
             }
+            Step::PythonClassField { path, class, name, line, when } if applies(when, &context) => {
+                let path = render_str(skill, path, path, &context)?;
+                let path = step_path(&path)?;
+                let path = path.as_str();
+                let class = render_str(skill, class, path, &context)?;
+                let name = render_str(skill, name, path, &context)?;
+                let line = render_str(skill, line, path, &context)?;
+                planner.merge(path, |current| crate::merge::python_class_field(current, &class, &name, &line))?;
+                if let Some(f) =
+                    planner.files.iter_mut().find(|f| f.path.as_str() == path && f.action == FileAction::Updated)
+                {
+                    f.reason = Some(if lang == Lang::Ko {
+                        format!("클래스 {class}에 `{line}` 추가")
+                    } else {
+                        format!("added `{line}` to class {class}")
+                    });
+                }
+            }
             Step::Lines { path, lines, when } if applies(when, &context) => {
-                let path = step_path(path)?;
+                let path = step_path(&render_str(skill, path, path, &context)?)?;
                 let path = path.as_str();
                 planner.merge(path, |current| crate::merge::lines(current, lines))?;
             }
@@ -164,21 +192,26 @@ pub fn plan(
                         wanted.extend(extra.iter().cloned());
                     }
                 }
-                let pyproject = planner.current("pyproject.toml")?;
-                let target = crate::merge::dependency_target(pyproject.as_deref());
-                let path = target.file();
-                planner.merge(path, |current| crate::merge::dependencies(target, current, &wanted))?;
-                let install = match target {
-                    crate::merge::DependencyTarget::Requirements => {
-                        "python -m pip install -r requirements.txt".to_owned()
-                    }
-                    crate::merge::DependencyTarget::Pyproject => {
-                        let quoted: Vec<String> = wanted.iter().map(|w| format!("\"{w}\"")).collect();
-                        format!("python -m pip install {}", quoted.join(" "))
-                    }
+                let fact = |key: &str| {
+                    crate::inspect::lookup(&context, &format!("project.python.{key}")).and_then(Value::as_str)
                 };
-                context.insert("dependencyFile".into(), Value::String(path.to_owned()));
-                context.insert("installCommand".into(), Value::String(install));
+                let path = fact("dependencyFile").unwrap_or("requirements.txt").to_owned();
+                let style = crate::merge::DependencyStyle::parse(fact("dependencyStyle").unwrap_or(""));
+                let mut raised = Vec::new();
+                planner.merge(&path, |current| {
+                    let (text, changes) = crate::merge::dependencies(style, current, &wanted)?;
+                    raised = changes;
+                    Ok(text)
+                })?;
+                let written = planner.files.iter().any(|f| f.path.as_str() == path && f.action.writes());
+                for r in raised.iter().filter(|_| written) {
+                    notes.push(if lang == Lang::Ko {
+                        format!("{path}: {} {} -> {} (생성된 코드에 필요한 버전으로 올림)", r.name, r.from, r.to)
+                    } else {
+                        format!("{path}: raised {} from {} to {}, which the generated code needs", r.name, r.from, r.to)
+                    });
+                }
+                context.insert("dependencies".into(), Value::Array(wanted.into_iter().map(Value::String).collect()));
             }
             _ => {}
         }
@@ -188,7 +221,7 @@ pub fn plan(
         planner.out_of_git(&root, &path);
     }
     let mut commands = Vec::new();
-    for command in &skill.spec.commands {
+    for command in skill.spec.commands.iter().filter(|c| applies(&c.when, &context)) {
         let run = render_str(skill, &command.run, "commands", &context)?;
         if !run.trim().is_empty() {
             let about = command.about.as_ref().map(|a| a.get(lang).to_owned());
@@ -211,13 +244,29 @@ pub fn plan(
     let text = answers.unwrap_or_default().with_run(skill, input, owned).to_json();
     planner.state_file(answers_path, text.into_bytes())?;
     let files = planner.files;
-    Ok(Plan { root, files, commands })
+    Ok(Plan { root, files, commands, notes })
 }
 
-fn applies(when: &When, context: &Map<String, Value>) -> bool {
+/// Whether two URLs name the same database: both read through the skill's `database-url` derive
+/// step give the same async URL (`postgresql://u:p@h/db` and `postgresql+asyncpg://u:p@h/db`).
+fn same_database_url(skill: &Skill, existing: &str, wanted: &str) -> bool {
+    let Some(crate::registry::Derive::DatabaseUrl(spec)) = skill.spec.derive.first() else { return false };
+    match (crate::dburl::derive(spec, existing, None, Lang::En), crate::dburl::derive(spec, wanted, None, Lang::En)) {
+        (Ok(a), Ok(b)) => a.url.expose() == b.url.expose(),
+        _ => false,
+    }
+}
+
+/// Whether every field of `when` (a dotted path into the context) has one of its values.
+pub fn applies(when: &When, context: &Map<String, Value>) -> bool {
     when.iter().all(|(field, values)| {
-        context.get(field).and_then(Value::as_str).is_some_and(|v| values.iter().any(|w| w == v))
+        let v = crate::inspect::when_text(crate::inspect::lookup(context, field));
+        values.contains(&v)
     })
+}
+
+pub(crate) fn render_inline(skill: &Skill, text: &str, path: &str, context: &Map<String, Value>) -> Result<String> {
+    render_str(skill, text, path, context)
 }
 
 fn render(skill: &Skill, template: &str, path: &str, context: &Map<String, Value>) -> Result<String> {
@@ -420,14 +469,20 @@ impl Planner<'_> {
         self.record(path, current, FileAction::Conflict, false, Some(reason))
     }
 
-    fn env_file(&mut self, path: &str, values: &BTreeMap<String, String>, secret: bool) -> Result<()> {
+    fn env_file(
+        &mut self,
+        path: &str,
+        values: &BTreeMap<String, String>,
+        secret: bool,
+        options: crate::merge::EnvOptions<'_>,
+    ) -> Result<()> {
         let current = self.current(path)?;
         let text = match current.as_deref().map(std::str::from_utf8) {
             Some(Err(_)) => return self.unmergeable(path, current.unwrap_or_default(), None),
             Some(Ok(text)) => Some(text),
             None => None,
         };
-        let merged = crate::merge::env_file(text, values, self.force);
+        let merged = crate::merge::env_file(text, values, options);
         let (action, reason) = match (&current, &merged.conflicts[..]) {
             (_, [_, ..]) => {
                 let keys = merged.conflicts.join(", ");

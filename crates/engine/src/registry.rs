@@ -62,7 +62,9 @@ struct Manifest {
     skills: Vec<ManifestEntry>,
 }
 
-/// Which values of input fields a step needs in order to run (`{"dbType": ["sqlite"]}`).
+/// Which values of context fields a step needs in order to run (`{"dbType": ["sqlite"]}`). A key
+/// may be a dotted path into the context (`project.python.manager`); a value is compared as text
+/// ([`crate::inspect::when_text`]: booleans as `true`/`false`, null or missing as `null`).
 pub type When = BTreeMap<String, Vec<String>>;
 
 /// What to do with a rendered file that exists on disk with other content.
@@ -93,11 +95,19 @@ pub enum Step {
         when: When,
     },
     /// Set `KEY=value` lines in a dotenv file, keeping every other line.
+    #[serde(rename_all = "camelCase")]
     EnvFile {
         path: String,
         #[serde(default)]
         secret: bool,
         set: BTreeMap<String, String>,
+        /// A key already set (to anything: a placeholder, another spelling) is left as it is.
+        #[serde(default)]
+        keep_existing: bool,
+        /// A value already set to the same database URL in another spelling (both read through
+        /// the skill's `database-url` derive step) is left as it is.
+        #[serde(default)]
+        same_database: bool,
         #[serde(default)]
         when: When,
     },
@@ -122,7 +132,19 @@ pub enum Step {
         #[serde(default)]
         when: When,
     },
-    /// Add Python requirements to `pyproject.toml` (PEP 621) or `requirements.txt`.
+    /// Add a line to a Python class's body (after its docstring) unless the class already has
+    /// the attribute `name`: a field added to a settings class the project already has. `path`,
+    /// `class`, `name` and `line` are templates. A file without that class is a conflict.
+    PythonClassField {
+        path: String,
+        class: String,
+        name: String,
+        line: String,
+        #[serde(default)]
+        when: When,
+    },
+    /// Add Python requirements where the project keeps them (the `project.python` facts: PEP 621
+    /// or Poetry `pyproject.toml`, or its requirements file), raising a lower floor already there.
     #[serde(rename_all = "camelCase")]
     PythonDependencies {
         packages: Vec<String>,
@@ -140,7 +162,8 @@ impl Step {
             Step::Render { path, .. }
             | Step::EnvFile { path, .. }
             | Step::Lines { path, .. }
-            | Step::PythonImports { path, .. } => path,
+            | Step::PythonImports { path, .. }
+            | Step::PythonClassField { path, .. } => path,
             Step::PythonDependencies { .. } => "",
         }
     }
@@ -162,6 +185,8 @@ pub struct CommandSpec {
     /// The command a report's short message names as next (default: the first one).
     #[serde(default)]
     pub next: bool,
+    #[serde(default)]
+    pub when: When,
 }
 
 /// Another skill that must have been applied to the project first.
@@ -178,6 +203,21 @@ pub struct Requirement {
     pub inputs: BTreeMap<String, String>,
 }
 
+/// A named value computed after inspection, from the input and the `project` facts (a template).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LetSpec {
+    pub name: String,
+    pub value: String,
+}
+
+/// A project the skill will not touch: when `when` holds, the run stops before planning, with
+/// `message` (a template) as the project field's error.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefuseSpec {
+    pub when: When,
+    pub message: Localized,
+}
+
 /// A skill's `skill.json`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SkillSpec {
@@ -186,6 +226,16 @@ pub struct SkillSpec {
     pub requires: Vec<Requirement>,
     #[serde(default)]
     pub derive: Vec<Derive>,
+    /// What project inspection looks for on the skill's behalf.
+    #[serde(default)]
+    pub inspect: crate::inspect::Spec,
+    #[serde(default, rename = "let")]
+    pub lets: Vec<LetSpec>,
+    #[serde(default)]
+    pub refuse: Vec<RefuseSpec>,
+    /// Notes the report carries when their `when` holds (same shape as `refuse`).
+    #[serde(default)]
+    pub notes: Vec<RefuseSpec>,
     pub steps: Vec<Step>,
     #[serde(default)]
     pub commands: Vec<CommandSpec>,
@@ -534,12 +584,15 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
     let mut inline: Vec<String> = Vec::new();
     for step in &spec.steps {
         match step {
-            Step::EnvFile { set, .. } => inline.extend(set.values().cloned()),
+            Step::EnvFile { set, .. } => inline.extend(set.iter().flat_map(|(k, v)| [k.clone(), v.clone()])),
             Step::PythonImports { imports, all, .. } => inline.extend(imports.iter().chain(all).cloned()),
+            Step::PythonClassField { class, name, line, .. } => inline.extend([class, name, line].into_iter().cloned()),
             _ => {}
         }
         inline.push(step.path().to_owned());
     }
+    inline.extend(spec.lets.iter().map(|l| l.value.clone()));
+    inline.extend(spec.refuse.iter().chain(&spec.notes).flat_map(|r| [r.message.en.clone(), r.message.ko.clone()]));
     inline.extend(spec.commands.iter().map(|c| c.run.clone()));
     inline.retain(|t| t.contains("{{") || t.contains("{%"));
     inline.sort();

@@ -185,9 +185,12 @@ impl Report {
                 }
             }
         }
-        out.push('\n');
-        out.push_str(&self.message);
-        out.push('\n');
+        // A refusal's message is its one error, already shown.
+        if !self.errors.iter().any(|e| e.message == self.message) {
+            out.push('\n');
+            out.push_str(&self.message);
+            out.push('\n');
+        }
         out
     }
 }
