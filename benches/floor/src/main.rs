@@ -10,6 +10,12 @@
 //! no lock): makes the missing directories, writes each file to a temporary name beside its
 //! destination, starts the write-back of all of them (`sync_file_range`) and waits for each
 //! (`fdatasync`), renames each into place, and `fsync`s every directory a name was made in.
+//! `floor serve ANSWER` is the floor of a warm MCP call: it reads JSON-RPC lines on stdin and,
+//! for each request, writes ANSWER (a line skillrun's server sent for the same `tools/call`) with
+//! the request's id, on stdout: the pipes, one line in and one out, and nothing else (no JSON
+//! parsing, no protocol, no run). A request without `"method":"tools/call"` (`initialize`) gets an
+//! empty result; a notification nothing.
+//!
 //! Standard library only (built by benches/run.sh with `cargo build --release -p skillrun-floor`).
 
 use std::collections::BTreeSet;
@@ -20,11 +26,15 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    let [bundle, dest] = &args[..] else {
-        eprintln!("usage: floor BUNDLE DEST");
-        std::process::exit(2);
+    let result = match &args[..] {
+        [serve, answer] if serve.as_os_str() == "serve" => lines(answer),
+        [bundle, dest] => run(bundle, dest),
+        _ => {
+            eprintln!("usage: floor BUNDLE DEST | floor serve ANSWER");
+            std::process::exit(2);
+        }
     };
-    if let Err(e) = run(bundle, dest) {
+    if let Err(e) = result {
         eprintln!("floor: {e}");
         std::process::exit(1);
     }
@@ -95,4 +105,26 @@ fn unpack(mut data: &[u8]) -> Option<Vec<(String, &[u8])>> {
         files.push((path, content));
     }
     Some(files)
+}
+
+/// `floor serve ANSWER`: answers each request line with ANSWER under the request's id.
+fn lines(answer: &Path) -> std::io::Result<()> {
+    use std::io::BufRead;
+    let answer = std::fs::read_to_string(answer)?;
+    // ANSWER is `{"jsonrpc":"2.0","id":<n>,"result":...}`: everything after the id is kept.
+    let rest = answer.trim_end().split_once(",\"result\"").map(|(_, r)| r).unwrap_or("");
+    let stdin = std::io::stdin().lock();
+    let mut stdout = std::io::stdout().lock();
+    for line in stdin.lines() {
+        let line = line?;
+        let Some(at) = line.find("\"id\":") else { continue };
+        let id: String = line[at + 5..].trim_start().chars().take_while(char::is_ascii_digit).collect();
+        if line.contains("\"method\":\"tools/call\"") || line.contains("\"method\": \"tools/call\"") {
+            writeln!(stdout, "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\"{rest}")?;
+        } else {
+            writeln!(stdout, "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\":{{}}}}")?;
+        }
+        stdout.flush()?;
+    }
+    Ok(())
 }
