@@ -198,7 +198,7 @@ fn applies(when: &When, context: &Map<String, Value>) -> bool {
 }
 
 fn render(skill: &Skill, template: &str, path: &str, context: &Map<String, Value>) -> Result<String> {
-    let ctx = tera::Context::from_serialize(context).expect("an object is a context");
+    let ctx = tera::Context::from_value(Value::Object(context.clone())).expect("an object is a context");
     skill.templates.render(template, &ctx).map_err(|e| Error::Render {
         template: template.to_owned(),
         path: path.to_owned(),
@@ -210,7 +210,7 @@ fn render_str(skill: &Skill, text: &str, path: &str, context: &Map<String, Value
     if !text.contains("{{") && !text.contains("{%") {
         return Ok(text.to_owned());
     }
-    let ctx = tera::Context::from_serialize(context).expect("an object is a context");
+    let ctx = tera::Context::from_value(Value::Object(context.clone())).expect("an object is a context");
     skill.templates.render_inline(text, &ctx).map_err(|e| Error::Render {
         template: "(inline)".to_owned(),
         path: path.to_owned(),

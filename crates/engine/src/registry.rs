@@ -189,10 +189,10 @@ pub(crate) struct Templates {
 
 impl Templates {
     /// Renders template `name`; a template that does not compile fails here, with Tera's reason.
-    pub(crate) fn render(&self, name: &str, context: &tera::Context) -> tera::TeraResult<String> {
+    pub(crate) fn render(&self, name: &str, context: &tera::Context) -> tera::Result<String> {
         let compiled = self.compiled.get_or_init(|| {
             let mut tera = tera::Tera::default();
-            tera.autoescape_on(Vec::<&str>::new());
+            tera.autoescape_on(vec![]);
             let mut texts = Vec::with_capacity(self.sources.len());
             for (name, source) in &self.sources {
                 texts.push((name.as_str(), source.text().map_err(|e| format!("{}/{name}: {e}", self.dir))?));
@@ -203,16 +203,16 @@ impl Templates {
         });
         match compiled {
             Ok(tera) => tera.render(name, context),
-            Err(message) => Err(tera::Error::message(message.clone())),
+            Err(message) => Err(tera::Error::msg(message.clone())),
         }
     }
 
     /// Renders an inline template of the skill (compiled once), or any other text one-off.
     /// A text that does not compile is rendered one-off too, so its error is its own.
-    pub(crate) fn render_inline(&self, text: &str, context: &tera::Context) -> tera::TeraResult<String> {
+    pub(crate) fn render_inline(&self, text: &str, context: &tera::Context) -> tera::Result<String> {
         let compiled = self.inline_compiled.get_or_init(|| {
             let mut tera = tera::Tera::default();
-            tera.autoescape_on(Vec::<&str>::new());
+            tera.autoescape_on(vec![]);
             tera.add_raw_templates(self.inline.iter().map(|t| (t.as_str(), t.as_str()))).ok()?;
             Some(tera)
         });
