@@ -29,14 +29,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 if (( quick )); then
-    cargo build --quiet
-    bin=$target/debug/skillrun
+    cargo build --quiet --bins -p skillrun -p skillrun-floor
+    bin=$target/debug/skillrun floor=$target/debug/floor
     runs=3 calls=20 sizes=10,100
     out=$work/BENCHMARKS.md svg=$work/BENCHMARKS.svg
     template=$work/copier-database-setup
 else
-    cargo build --release --quiet
-    bin=$target/release/skillrun
+    cargo build --release --quiet --bins -p skillrun -p skillrun-floor
+    bin=$target/release/skillrun floor=$target/release/floor
     runs=${BENCH_RUNS:-15} calls=${BENCH_CALLS:-300} sizes=${BENCH_SIZES:-10,100,1000,10000}
     out=$root/BENCHMARKS.md svg=$root/BENCHMARKS.svg
     template=$root/benches/peers/copier-database-setup
@@ -61,14 +61,20 @@ if (( ! quick )); then
     criterion=(--criterion "$target/criterion")
 fi
 
-# Diagnostic only: a shim that makes fsync a no-op, to show what durability costs a cold run.
+# Diagnostic only: a shim that makes every flush a no-op, to show what durability costs a cold run.
 nosync=()
 if command -v cc >/dev/null; then
-    printf 'int fsync(int fd) { (void)fd; return 0; }\nint fdatasync(int fd) { (void)fd; return 0; }\nint syncfs(int fd) { (void)fd; return 0; }\nvoid sync(void) {}\n' >"$work/nosync.c"
+    cat >"$work/nosync.c" <<'C'
+int fsync(int fd) { (void)fd; return 0; }
+int fdatasync(int fd) { (void)fd; return 0; }
+int sync_file_range(int fd, long off, long n, unsigned flags) { (void)fd; (void)off; (void)n; (void)flags; return 0; }
+int syncfs(int fd) { (void)fd; return 0; }
+void sync(void) {}
+C
     cc -shared -fPIC -O2 -o "$work/libnosync.so" "$work/nosync.c" && nosync=(--nosync "$work/libnosync.so")
 fi
 
 log "cold generation, warm MCP calls, start-up"
 "$venv/bin/python" benches/harness.py --bin "$bin" --work "$work/runs" --sets "$work/sets" --template "$template" \
     --out "$out" --svg "$svg" --notes benches/notes.md --runs "$runs" --calls "$calls" --sizes "$sizes" \
-    ${criterion[@]+"${criterion[@]}"} ${nosync[@]+"${nosync[@]}"} $( (( quick )) && echo --quick )
+    --floor "$floor" ${criterion[@]+"${criterion[@]}"} ${nosync[@]+"${nosync[@]}"} $( (( quick )) && echo --quick )

@@ -29,7 +29,10 @@ use crate::registry::Registry;
 /// Serves the registry's skills as MCP tools on stdin/stdout until stdin closes.
 /// `roots`, when not empty, are the only directories a run may write under.
 pub fn serve(registry: Registry, roots: std::sync::Arc<crate::locate::Roots>) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("skillrun-mcp").build()?;
+    // One thread runs the protocol (stdin reader, rmcp, stdout writer): a request and its answer
+    // cross no worker threads on the way. A run itself goes to a blocking thread (see
+    // `SkillServer::run_skill`), so a slow run never holds up reading the next message.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let result = runtime.block_on(serve_stdio(registry, roots));
     // A blocking stdin read (when stdin is not a pipe) cannot be cancelled: don't wait for it.
     runtime.shutdown_timeout(Duration::from_millis(100));

@@ -277,9 +277,10 @@ pub fn match_result(reply: &crate::chat::Reply) -> CallToolResult {
 }
 
 fn structured(summary: String, value: Value, is_error: bool) -> CallToolResult {
-    let json_text = serde_json::to_string_pretty(&value).expect("JSON serializes");
+    // rmcp's constructor already writes the value as compact JSON into a text block (the one
+    // serialization of the report as text); the readable summary goes before it.
     let mut result = if is_error { CallToolResult::structured_error(value) } else { CallToolResult::structured(value) };
-    result.content = vec![ContentBlock::text(summary), ContentBlock::text(json_text)];
+    result.content.insert(0, ContentBlock::text(summary));
     result
 }
 

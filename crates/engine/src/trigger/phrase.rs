@@ -70,26 +70,25 @@ pub struct PhraseIndex {
 impl PhraseIndex {
     /// `skills[i]` holds the phrases of skill `i`.
     pub fn new<'a>(skills: impl Iterator<Item = &'a [&'a str]>) -> Self {
-        let mut phrases = Vec::new();
-        for (i, texts) in skills.enumerate() {
-            for &text in texts {
-                let words: Vec<Word> =
-                    words(text).into_iter().filter(|w| !matches!(w, Word::Latin(l) if l.det)).collect();
-                if words.is_empty() {
-                    continue; // only determiners: never matches
-                }
-                let mut keys: Vec<String> = Vec::new();
-                for w in &words {
-                    match w {
-                        Word::Latin(l) => keys.push(l.canon.clone()),
-                        Word::Hangul(h) => keys.extend(h.chars().map(String::from)),
-                    }
-                }
-                keys.sort();
-                keys.dedup();
-                phrases.push(Phrase { skill: i as u32, text: text.to_owned(), words, spaced: spaced(text), keys });
+        let texts: Vec<(u32, &str)> =
+            skills.enumerate().flat_map(|(i, texts)| texts.iter().map(move |t| (i as u32, *t))).collect();
+        // Each phrase is read on its own: on all cores for a large set, in order.
+        let phrases: Vec<Phrase> = par_chunks(&texts, |&(skill, text)| {
+            let words: Vec<Word> = words(text).into_iter().filter(|w| !matches!(w, Word::Latin(l) if l.det)).collect();
+            if words.is_empty() {
+                return None; // only determiners: never matches
             }
-        }
+            let mut keys: Vec<String> = Vec::new();
+            for w in &words {
+                match w {
+                    Word::Latin(l) => keys.push(l.canon.clone()),
+                    Word::Hangul(h) => keys.extend(h.chars().map(String::from)),
+                }
+            }
+            keys.sort();
+            keys.dedup();
+            Some(Phrase { skill, text: text.to_owned(), words, spaced: spaced(text), keys })
+        });
         let mut count: HashMap<&str, usize> = HashMap::new();
         for p in &phrases {
             for k in &p.keys {
@@ -269,4 +268,21 @@ fn score(spaced_text: &str, items: &[Item], phrase: &Phrase) -> Option<f64> {
         specificity + 0.03 - (0.005 * gap as f64).min(0.03)
     };
     Some((s * 10_000.0).round() / 10_000.0)
+}
+
+/// `f` over `items`, the `Some`s kept in order; on the machine's cores (at most 8) when there are
+/// enough items to be worth a thread.
+fn par_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> Option<R> + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads < 2 || items.len() < 1024 {
+        return items.iter().filter_map(f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|chunk| scope.spawn(move || chunk.iter().filter_map(f).collect::<Vec<R>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a phrase thread does not panic")).collect()
+    })
 }

@@ -97,11 +97,22 @@ pub fn normalize(s: &str) -> String {
     unfolded(s).chars().map(|c| lex.fold(c)).collect()
 }
 
+/// A precomposed Hangul syllable: its own NFKC form, caseless, alphabetic.
+fn is_syllable(c: char) -> bool {
+    matches!(c as u32, 0xAC00..=0xD7A3)
+}
+
+/// `c.is_alphanumeric()`, answered without the Unicode tables for ASCII and Hangul syllables
+/// (most of what triggers and requests hold).
+fn is_alnum(c: char) -> bool {
+    if c.is_ascii() { c.is_ascii_alphanumeric() } else { is_syllable(c) || c.is_alphanumeric() }
+}
+
 /// NFKC, lowercase.
 fn unfolded(s: &str) -> String {
-    // Fast paths give the same result: ASCII and NFKC-normal text (Hangul syllables) are their
-    // own NFKC form.
-    if s.is_ascii() {
+    // Fast paths give the same result: ASCII and Hangul syllables are their own NFKC form, and
+    // a syllable has no case, so only the ASCII letters change.
+    if s.chars().all(|c| c.is_ascii() || is_syllable(c)) {
         return s.to_ascii_lowercase();
     }
     match unicode_normalization::is_nfkc_quick(s.chars()) {
@@ -113,7 +124,7 @@ fn unfolded(s: &str) -> String {
 /// Normalized text with every run of non-alphanumerics turned into one space.
 pub fn spaced(s: &str) -> String {
     let n = normalize(s);
-    let mapped: String = n.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+    let mapped: String = n.chars().map(|c| if is_alnum(c) { c } else { ' ' }).collect();
     mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -142,7 +153,7 @@ fn words_in_chunks(s: &str) -> Vec<(Word, u32, String)> {
     let mut gap = true;
     for written in unfolded(s).chars() {
         let c = lex.fold(written);
-        if !c.is_alphanumeric() && !is_hangul(c) {
+        if !is_alnum(c) && !is_hangul(c) {
             gap = true;
             continue;
         }
