@@ -13,6 +13,7 @@ command's output and exits 1. Needs only the standard library and `packaging`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -212,28 +214,37 @@ def http(method: str, url: str, body: object = None) -> tuple[int, object]:
         return exc.code, exc.read().decode(errors="replace")
 
 
-def check_http(project: Project) -> None:
-    shutil.copyfile(HERE / "app_main.py", project.root / "app" / "main.py")
+Expect = Callable[..., object]
+
+
+@contextlib.contextmanager
+def served(project: Project) -> Iterator[Expect]:
+    """uvicorn serving the project's `app.main:app` on a free port until the block ends.
+
+    Yields `expect(method, path, code, body=None)`: the request's JSON answer, or a CheckError when
+    the status differs. A failure in the block carries uvicorn's log; a traceback in the log after
+    a passing block is a failure too.
+    """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = project.root / "uvicorn.log"
     with log.open("w") as log_file:
         server = subprocess.Popen(
-            [
-                str(project.bin / "python"),
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            [str(project.bin / "python"), "-m", "uvicorn", "app.main:app"]
+            + ["--host", "127.0.0.1", "--port", str(port)],
             cwd=project.root,
             env=project.env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
+
+    def expect(method: str, path: str, code: int, body: object = None) -> object:
+        got, payload = http(method, base + path, body)
+        if got != code:
+            raise CheckError(f"{method} {path} -> {got}, expected {code}: {payload}")
+        step(f"{method} {path} -> {got}")
+        return payload
+
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -248,16 +259,23 @@ def check_http(project: Project) -> None:
                 raise CheckError("uvicorn did not answer /health within 60 s")
             time.sleep(0.2)
         step(f"uvicorn serves on port {port}")
+        yield expect
+    except CheckError as exc:
+        raise CheckError(f"{exc}\n--- uvicorn log ---\n{log.read_text()}") from None
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    if "Traceback" in log.read_text():
+        raise CheckError(f"uvicorn logged a traceback:\n{log.read_text()}")
 
-        def expect(method: str, path: str, code: int, body: object = None) -> object:
-            got, payload = http(method, base + path, body)
-            if got != code:
-                raise CheckError(
-                    f"{method} {path} -> {got}, expected {code}: {payload}"
-                )
-            step(f"{method} {path} -> {got}")
-            return payload
 
+def check_http(project: Project) -> None:
+    shutil.copyfile(HERE / "app_main.py", project.root / "app" / "main.py")
+    with served(project) as expect:
         created = expect(
             "POST",
             "/users",
@@ -303,17 +321,6 @@ def check_http(project: Project) -> None:
             "updated_at",
         }:
             raise CheckError(f"to_dict keys: {sorted(listed[0])}")
-    except CheckError as exc:
-        raise CheckError(f"{exc}\n--- uvicorn log ---\n{log.read_text()}") from None
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-    if "Traceback" in log.read_text():
-        raise CheckError(f"uvicorn logged a traceback:\n{log.read_text()}")
 
 
 def main() -> int:

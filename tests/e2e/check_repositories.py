@@ -14,21 +14,19 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from check_project import (  # noqa: E402
+from check_project import (
     HERE,
     VERSIONS,
     CheckError,
     Project,
     check_ruff,
-    free_port,
-    http,
+    served,
     step,
 )
 
@@ -100,40 +98,7 @@ def check_alembic(project: Project) -> None:
 
 def check_http(project: Project) -> None:
     shutil.copyfile(HERE / "repo_app_main.py", project.root / "app" / "main.py")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = project.root / "uvicorn.log"
-    with log.open("w") as log_file:
-        server = subprocess.Popen(
-            [str(project.bin / "python"), "-m", "uvicorn", "app.main:app"]
-            + ["--host", "127.0.0.1", "--port", str(port)],
-            cwd=project.root,
-            env=project.env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                raise CheckError(f"uvicorn exited {server.returncode}")
-            try:
-                if http("GET", f"{base}/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise CheckError("uvicorn did not answer /health within 60 s")
-            time.sleep(0.2)
-        step(f"uvicorn serves on port {port}")
-
-        def expect(method: str, path: str, code: int, body: object = None) -> object:
-            got, payload = http(method, base + path, body)
-            if got != code:
-                raise CheckError(f"{method} {path} -> {got}, expected {code}: {payload}")
-            step(f"{method} {path} -> {got}")
-            return payload
-
+    with served(project) as expect:
         author = expect(
             "POST",
             "/authors",
@@ -202,17 +167,6 @@ def check_http(project: Project) -> None:
         assert isinstance(after, dict)
         if after["total"] != 4 or ids[1] in [p["id"] for p in after["items"]]:
             raise CheckError(f"after delete: {after}")
-    except CheckError as exc:
-        raise CheckError(f"{exc}\n--- uvicorn log ---\n{log.read_text()}") from None
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-    if "Traceback" in log.read_text():
-        raise CheckError(f"uvicorn logged a traceback:\n{log.read_text()}")
 
 
 def main() -> int:
