@@ -216,11 +216,11 @@ def cold(binary: Path, template: Path, work: Path, runs: int, nosync: Path | Non
 class Server:
     """A stdio MCP server driven with raw JSON-RPC lines, one request at a time."""
 
-    def __init__(self, name: str, argv: list[str], cwd: Path | None = None):
+    def __init__(self, name: str, argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None):
         self.name = name
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd,
-            env={**os.environ, "RUST_LOG": "warn"},
+            env={**os.environ, "RUST_LOG": "warn", **(env or {})},
         )  # fmt: skip
         self.next_id = 0
         self.latencies: list[float] = []
@@ -281,13 +281,17 @@ def percentile(values: list[float], q: float) -> float:
 WARM_FLOOR = "floor: the same answer line over the same pipes"
 
 
-def warm(binary: Path, work: Path, calls: int, floor: Path | None) -> dict[str, Any]:
+def warm(binary: Path, work: Path, calls: int, floor: Path | None, template: Path) -> dict[str, Any]:
     project = fresh_dir(work, "mcp-project", 0)
     arguments = {"projectPath": str(project), "databaseUrl": "sqlite:///./app.db", "dryRun": True}
     servers = [
         # Started in the workspace, as an assistant starts it: the only place it may write.
         Server("skillrun serve", [str(binary), "serve"], cwd=project.parent),
-        Server("Python MCP SDK + Jinja2", [sys.executable, str(ROOT / "benches/peers/mcp_server.py")]),
+        Server(
+            "Python MCP SDK + Jinja2",
+            [sys.executable, str(ROOT / "benches/peers/mcp_server.py")],
+            env={"SKILLRUN_PEER_TEMPLATE": str(template)},
+        ),
     ]
     first = [files_of(s.call(arguments)) for s in servers]
     if floor:
@@ -545,7 +549,8 @@ def report(args, cold_r, warm_r, start_r, crit, sizes, match_r) -> tuple[str, li
         "checked equal between the two servers) sent one at a time, request then response, by one driver speaking "
         "raw JSON-RPC lines over the pipes; the two servers take turns call by call. "
         f"{w[names[0]]['n']} calls each after a warm-up. The Python server is benches/peers/mcp_server.py "
-        "(official SDK `MCPServer`, Jinja2 rendering the same templates, compared with the disk).",
+        "(official SDK `MCPServer`, Jinja2 rendering the copier template's files: the skill's output for an empty "
+        "project with the URL as a variable, less template work than skillrun's; compared with the disk).",
         "",
         "| Server | p50 ms | p99 ms | min–max ms | Calls/s | RSS after MiB (peak) | p50 ratio (peer ÷ skillrun) | RSS ratio (skillrun ÷ peer) |",
         "|---|---|---|---|---|---|---|---|",
@@ -725,7 +730,7 @@ def main() -> None:
     log("cold generation")
     cold_r = cold(args.bin, template, args.work / "cold", args.runs, args.nosync, args.floor)
     log("warm MCP calls")
-    warm_r = warm(args.bin, args.work / "warm", args.calls, args.floor)
+    warm_r = warm(args.bin, args.work / "warm", args.calls, args.floor, args.template)
     log("start-up with generated skill sets")
     start_r = startup(args.bin, args.sets, sizes, args.runs)
     log("matching the evaluation set")

@@ -46,7 +46,7 @@ log "peers venv"
 venv=$(scripts/venv.sh bench benches/peers/requirements.txt)
 
 log "copier template from skills/database-setup -> ${template#"$root"/}"
-"$venv/bin/python" benches/peers/make_copier_template.py "$template"
+"$venv/bin/python" benches/peers/make_copier_template.py "$bin" "$template"
 
 log "skill sets of $sizes skills"
 for n in ${sizes//,/ }; do

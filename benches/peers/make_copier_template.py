@@ -1,71 +1,75 @@
 """Write the copier template equivalent to the database-setup skill, for the cold-generation bench.
 
-    python benches/peers/make_copier_template.py OUT_DIR
+    python benches/peers/make_copier_template.py SKILLRUN_BIN OUT_DIR
 
-Made from the skill itself (skills/database-setup/skill.json and its templates, which Jinja2 reads
-as they are), so it stays in step: every `render` step becomes `<path>.jinja` (the step's `vars`
-set at its top), the `env-file`, `lines` and `python-dependencies` steps become the files they
-write into a fresh project. Rendered by copier for a SQLite URL, it gives the same files with the
-same contents as `skillrun run database-setup`; benches/harness.py checks that before timing.
-The committed copy is benches/peers/copier-database-setup/ (run.sh regenerates it).
+Made from what the skill writes into an empty project (`SKILLRUN_BIN run database-setup` for a
+SQLite URL, in a temporary directory), so it stays in step with the skill: every file becomes
+`<path>.jinja` holding that file's text, with the database URL put back as `{{ databaseUrl }}`
+(`{{ databaseUrlExample }}` in `.env.example`).
+The skill's own templates can no longer be handed to Jinja2 as they are: their paths and contents
+depend on facts about the project that only skillrun's inspection computes (settings module,
+layout, package manager). So copier renders near-plain files here, which is less work than
+skillrun's templates do: the comparison favours copier. Rendered by copier for the bench's SQLite
+URL, it gives the same files with the same contents as `skillrun run database-setup`;
+benches/harness.py checks that before timing. The committed copy is
+benches/peers/copier-database-setup/ (run.sh regenerates it).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SKILL = ROOT / "skills" / "database-setup"
+# The URL the harness gives both tools (benches/harness.py), as skillrun writes it.
+URL = "sqlite+aiosqlite:///./app.db"
+PROVENANCE = ".skillrun"
 
 
-def jinja_string(value: str) -> str:
-    return json.dumps(value)  # a JSON string is a valid Jinja string literal
+def raw(text: str) -> str:
+    """`text` as a Jinja template that renders to itself."""
+    return "{% raw %}" + text.replace("{% endraw %}", "{% endraw %}{{ '{% endraw %}' }}{% raw %}") + "{% endraw %}"
 
 
-def condition(when: dict[str, list[str]]) -> str:
-    return " and ".join(f"{field} in {json.dumps(values)}" for field, values in sorted(when.items()))
+def template_of(text: str) -> str:
+    parts = text.split(URL)
+    return "{{ databaseUrl }}".join(raw(p) if p else "" for p in parts)
 
 
-def main(out: Path) -> None:
-    spec = json.loads((SKILL / "skill.json").read_text(encoding="utf-8"))
+def main(skillrun: Path, out: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "project"
+        project.mkdir()
+        arguments = {"projectPath": str(project), "databaseUrl": "sqlite:///./app.db"}
+        subprocess.run(
+            [str(skillrun), "run", "database-setup", "--json", "--input", json.dumps(arguments)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        files = {
+            str(p.relative_to(project)): p.read_text(encoding="utf-8")
+            for p in sorted(project.rglob("*"))
+            if p.is_file() and p.relative_to(project).parts[0] != PROVENANCE
+        }
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    files: dict[str, str] = {}
-    for step in spec["steps"]:
-        kind = step["kind"]
-        guard = condition(step.get("when", {}))
-        if kind == "render":
-            head = "".join(f"{{% set {k} = {jinja_string(v)} %}}" for k, v in step.get("vars", {}).items())
-            text = head + (SKILL / step["template"]).read_text(encoding="utf-8")
-            if guard:
-                raise SystemExit(f"make_copier_template: conditional render step not supported: {step['path']}")
-        elif kind == "env-file":
-            text = "".join(f"{key}={value}\n" for key, value in step["set"].items())
-        elif kind == "lines":
-            text = "".join(line + "\n" for line in step["lines"])
-        elif kind == "python-dependencies":
-            text = "".join(p + "\n" for p in step["packages"])
-            for field, by_value in step.get("byField", {}).items():
-                for value, packages in by_value.items():
-                    lines = "".join(p + "\n" for p in packages)
-                    text += f"{{% if {field} == {jinja_string(value)} %}}{lines}{{% endif %}}"
-            step = {**step, "path": "requirements.txt"}
-        else:
-            raise SystemExit(f"make_copier_template: unknown step kind {kind}")
-        if guard:
-            text = f"{{% if {guard} %}}{text}{{% endif %}}"
-        files[step["path"]] = text
-    # Both tools record what they generated: skillrun in .skillrun/answers.json, copier in its
-    # answers file (the harness compares everything else byte for byte).
-    files["{{ _copier_conf.answers_file }}"] = "# Changes here will be overwritten by Copier\n{{ _copier_answers|to_nice_yaml -}}\n"
     for rel, text in files.items():
+        body = template_of(text)
+        if rel == ".env.example":
+            body = body.replace("{{ databaseUrl }}", "{{ databaseUrlExample }}")
         path = out / "template" / (rel + ".jinja")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        path.write_text(body, encoding="utf-8")
+    # Both tools record what they generated: skillrun in .skillrun/answers.json, copier in its
+    # answers file (the harness compares everything else byte for byte).
+    answers = out / "template" / "{{ _copier_conf.answers_file }}.jinja"
+    answers.write_text(
+        "# Changes here will be overwritten by Copier\n{{ _copier_answers|to_nice_yaml -}}\n", encoding="utf-8"
+    )
     (out / "copier.yml").write_text(
         "# Generated by benches/peers/make_copier_template.py from skills/database-setup; do not edit.\n"
         "_subdirectory: template\n"
@@ -79,4 +83,6 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if len(sys.argv) != 3:
+        raise SystemExit("usage: make_copier_template.py SKILLRUN_BIN OUT_DIR")
+    main(Path(sys.argv[1]), Path(sys.argv[2]))

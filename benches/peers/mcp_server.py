@@ -1,18 +1,21 @@
 """The Python peer of `skillrun serve` for the warm tool-call bench: a minimal MCP server on the
 official SDK (`MCPServer`, mcp 2.x) with one tool, `database-setup`, that does what a dry run of
-skillrun does for it: derive the async URL and the database type, render every file of
-skills/database-setup with Jinja2 (the same templates, which Jinja reads as they are), compare
-each with the disk, and return the report (path and action of each file, the next commands).
+skillrun does for it on an empty project: derive the async URL and the database type, render every
+file with Jinja2, compare each with the disk, and return the report (path and action of each file,
+the next commands). The files are those of the copier template (make_copier_template.py, path
+given by SKILLRUN_PEER_TEMPLATE): the skill's own outputs for an empty project with the URL put
+back as a variable, so this peer does less template work than skillrun does.
 
-    python benches/peers/mcp_server.py        (JSON-RPC over stdio)
+    SKILLRUN_PEER_TEMPLATE=DIR python benches/peers/mcp_server.py        (JSON-RPC over stdio)
 
-Only what the bench sends is handled (a URL without a password, no conflicts resolution, no
-writes): it is a fair floor for a Python implementation, not a replacement.
+Only what the bench sends is handled (a URL without a password, an empty project, no conflict
+resolution, no writes): it is a fair floor for a Python implementation, not a replacement.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +26,17 @@ ROOT = Path(__file__).resolve().parents[2]
 SKILL = ROOT / "skills" / "database-setup"
 SPEC = json.loads((SKILL / "skill.json").read_text(encoding="utf-8"))
 DIALECTS = SPEC["derive"][0]["dialects"]
+TEMPLATE = Path(os.environ.get("SKILLRUN_PEER_TEMPLATE", ROOT / "benches" / "peers" / "copier-database-setup")) / "template"
 ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(SKILL), keep_trailing_newline=True, autoescape=False, undefined=jinja2.StrictUndefined
+    loader=jinja2.FileSystemLoader(TEMPLATE), keep_trailing_newline=True, autoescape=False, undefined=jinja2.StrictUndefined
 )
+FILES = sorted(
+    str(p.relative_to(TEMPLATE))[: -len(".jinja")]
+    for p in TEMPLATE.rglob("*.jinja")
+    if not p.name.startswith("{{")
+)
+# Files a user owns once they exist (package markers, .gitkeep): skipped, not a conflict.
+KEEP = {"__init__.py", ".gitkeep"}
 
 server = MCPServer("python-peer")
 
@@ -39,10 +50,6 @@ def derive(url: str, db_type: str | None) -> dict[str, str]:
             async_url = f"{dialect['async']}://{rest}"
             return {"dbType": name, "databaseUrl": async_url, "databaseUrlExample": async_url}
     raise ValueError(f"databaseUrl: unknown scheme {scheme!r}")
-
-
-def applies(when: dict[str, list[str]], context: dict[str, Any]) -> bool:
-    return all(context.get(field) in values for field, values in when.items())
 
 
 def action(path: Path, content: str, keep: bool) -> str:
@@ -61,33 +68,16 @@ def database_setup(projectPath: str, databaseUrl: str, dbType: str | None = None
     root = Path(projectPath).resolve()
     context: dict[str, Any] = {"projectPath": str(root), **derive(databaseUrl, dbType)}
     files = []
-    for step in SPEC["steps"]:
-        if not applies(step.get("when", {}), context):
-            continue
-        kind = step["kind"]
-        if kind == "render":
-            content = ENV.get_template(step["template"]).render({**context, **step.get("vars", {})})
-            path, keep = step["path"], step.get("ifExists") == "keep"
-        elif kind == "env-file":
-            content = "".join(f"{k}={ENV.from_string(v).render(context)}\n" for k, v in step["set"].items())
-            path, keep = step["path"], False
-        elif kind == "lines":
-            content = "".join(line + "\n" for line in step["lines"])
-            path, keep = step["path"], False
-        else:  # python-dependencies
-            packages = step["packages"] + [
-                p for field, by in step.get("byField", {}).items() for p in by.get(context[field], [])
-            ]
-            content = "".join(p + "\n" for p in packages)
-            path, keep = "requirements.txt", False
-        files.append({"path": path, "action": action(root / path, content, keep)})
+    for rel in FILES:
+        content = ENV.get_template(rel + ".jinja").render(context)
+        files.append({"path": rel, "action": action(root / rel, content, Path(rel).name in KEEP)})
     status = "conflict" if any(f["action"] == "conflict" for f in files) else ("dry-run" if dryRun else "planned")
     return {
         "skill": "database-setup",
         "status": status,
         "project": str(root),
         "files": files,
-        "commands": [c["run"] for c in SPEC["commands"]],
+        "commands": [c["run"] for c in SPEC["commands"] if "when" not in c or c["when"].get("project.python.manager") == ["pip"]],
     }
 
 
