@@ -175,11 +175,7 @@ fn no_repository_no_git_and_a_planned_gitignore() {
 /// A skill that writes a secret `.env` but adds no `.gitignore` line, so the repository's own
 /// rules decide; its `token` field is secret as a whole (`x-secret`).
 fn token_skill(root: &Path) {
-    let write = |rel: &str, text: &str| {
-        let path = root.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |rel: &str, text: &str| crate::support::write_file(root, rel, text);
     write(
         "manifest.json",
         r#"{"skills": [{"id": "token-file", "version": "0.1.0",

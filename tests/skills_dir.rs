@@ -3,11 +3,7 @@
 
 use crate::support::Test;
 
-fn write(root: &std::path::Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
+use crate::support::write_file as write;
 
 pub(crate) fn greeting_skill(root: &std::path::Path) {
     write(

@@ -8,11 +8,7 @@ use crate::support::Test;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-fn write(root: &std::path::Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
+use crate::support::write_file as write;
 
 const SKILL_JSON: &str = r#"{
   "derive": [{

@@ -60,9 +60,7 @@ impl Test {
         self.dir.path().join("project")
     }
     pub fn write(&self, rel: &str, content: &str) -> &Self {
-        let path = self.project().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
+        write_file(&self.project(), rel, content);
         self
     }
     pub fn read(&self, rel: &str) -> String {
@@ -117,6 +115,13 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
             out.push((rel, std::fs::read(&path).unwrap_or_default()));
         }
     }
+}
+
+/// Writes `text` to `root/rel`, making the directories on the way.
+pub fn write_file(root: &std::path::Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
 }
 
 pub fn run_command(mut cmd: Command, stdin: Option<&str>) -> Ran {
