@@ -80,10 +80,7 @@ pub fn resolve(
             }
             if let Some(value) = recorded.input.get(theirs) {
                 object.insert(mine.clone(), value.clone());
-                out.notes.push(match lang {
-                    Lang::Ko => format!("{mine} {value}을(를) {}의 답변에서 가져왔습니다", need.skill),
-                    Lang::En => format!("{mine} {value} was taken from {}'s answers", need.skill),
-                });
+                out.notes.push(lang.say().requires_taken(mine, &value.to_string(), &need.skill));
             }
         }
     }
@@ -95,16 +92,5 @@ pub fn message(skill: &Skill, unmet: &Unmet, project_field: &str, lang: Lang) ->
     let inputs: Vec<&str> = unmet.inputs.iter().map(String::as_str).filter(|i| *i != project_field).collect();
     let inputs = inputs.join(", ");
     let missing = unmet.missing.join(", ");
-    match lang {
-        Lang::Ko => format!(
-            "{me}은(는) 이 프로젝트에 {need}이(가) 먼저 적용되어 있어야 합니다 (없음: {missing}). 같은 {project_field}에 {need}을(를) 먼저 실행하고 (입력: {inputs}) {me}을(를) 다시 실행하세요",
-            me = skill.id(),
-            need = unmet.skill
-        ),
-        Lang::En => format!(
-            "{me} needs {need} applied to this project first (missing: {missing}). Run {need} on the same {project_field} first (it also needs: {inputs}), then run {me} again",
-            me = skill.id(),
-            need = unmet.skill
-        ),
-    }
+    lang.say().requires_unmet(skill.id(), &unmet.skill, &missing, project_field, &inputs)
 }
