@@ -355,3 +355,74 @@ fn repositories_on_mariadb_sqlalchemy_2_0() {
         repositories("e2e-sa20", &format!("mysql://{}:{PASSWORD_IN_URL}@127.0.0.1:3306/{}", db.user, db.name), "mysql");
     }
 }
+
+// repository-pattern follows the layout database-setup made: the values database-setup decided
+// (where its package is, how it is imported, where commands run) are recorded in its answers
+// and read back, so a src/ layout and a backend in a subdirectory get their files in the same
+// package, imported the same way, and the same migrations; then tests/e2e/check_repositories.py
+// (ruff, mypy --strict, Alembic) on the generated code, without the HTTP app (it imports `app.`).
+
+/// database-setup, then repository-pattern for Author and Post, on a copy of `fixture`;
+/// `python_root` is where alembic.ini goes, `package` the package under it, `module` its import
+/// prefix.
+fn repositories_in_layout(fixture: &str, (python_root, package, module): (&str, &str, &str), url: &str, db_type: &str) {
+    let venv = venv("e2e-sa20");
+    let t = crate::adopt::fixture(fixture);
+    let project = t.project();
+    let setup = run_skill("database-setup", &serde_json::json!({"projectPath": project, "databaseUrl": url}));
+    assert_eq!(setup["status"], "applied", "{setup}");
+    let root = project.join(python_root);
+    for input in entities(&project) {
+        let report = run_skill("repository-pattern", &input);
+        assert_eq!(report["status"], "applied", "{report}");
+        let cd = if python_root == "." { String::new() } else { format!("cd {python_root} && ") };
+        let commands: Vec<&str> = report["commands"].as_array().unwrap().iter().filter_map(|c| c.as_str()).collect();
+        assert!(
+            !commands.is_empty() && commands.iter().all(|c| c.starts_with(&format!("{cd}alembic "))),
+            "{commands:?}"
+        );
+    }
+    assert!(!root.join("app").exists() || package == "app", "a second package app/ next to {package}");
+    let model = std::fs::read_to_string(root.join(package).join("infrastructure/database/models/post.py")).unwrap();
+    assert!(model.contains(&format!("from {module}infrastructure.database.models.base import BaseModel\n")), "{model}");
+    let init = std::fs::read_to_string(root.join(package).join("infrastructure/database/models/__init__.py")).unwrap();
+    assert!(init.contains(&format!("from {module}infrastructure.database.models.post import PostModel\n")), "{init}");
+    let started = Instant::now();
+    let out = Command::new(venv.join("bin/python"))
+        .arg(Path::new(ROOT).join("tests/e2e/check_repositories.py"))
+        .arg(&root)
+        .args(["--venv".as_ref(), venv.as_os_str()])
+        .args(["--package", package, "--no-http"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run check_repositories.py");
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "repository e2e check of {fixture} on {db_type} failed:\n{log}");
+    println!("repositories in {fixture} on {db_type}: checked in {:.1?}\n{log}", started.elapsed());
+}
+
+#[test]
+fn repositories_in_a_src_layout_on_sqlite() {
+    repositories_in_layout("src-layout", (".", "src/shop", "shop."), "sqlite:///./app.db", "sqlite");
+}
+
+#[test]
+fn repositories_in_a_backend_subdirectory_on_sqlite() {
+    repositories_in_layout("backend-subdir", ("backend", "app", "app."), "sqlite:///./app.db", "sqlite");
+}
+
+#[test]
+fn repositories_in_a_src_layout_on_postgresql() {
+    if let Some(db) = Server::Postgres.create("pgsrc") {
+        let url = format!("postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}", db.user, db.name);
+        repositories_in_layout("src-layout", (".", "src/shop", "shop."), &url, "postgresql");
+    }
+}
+
+#[test]
+fn repositories_in_a_backend_subdirectory_on_postgresql() {
+    if let Some(db) = Server::Postgres.create("pgback") {
+        let url = format!("postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}", db.user, db.name);
+        repositories_in_layout("backend-subdir", ("backend", "app", "app."), &url, "postgresql");
+    }
+}

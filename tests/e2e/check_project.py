@@ -28,6 +28,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 VERSIONS = Path("app/infrastructure/database/migrations/versions")
+# Under the package, wherever the layout put it (`app`, `src/shop`).
+PACKAGE_VERSIONS = Path("infrastructure/database/migrations/versions")
 COMMAND_TIMEOUT = 180
 
 
@@ -36,8 +38,11 @@ class CheckError(Exception):
 
 
 class Project:
-    def __init__(self, root: Path, venv: Path) -> None:
+    def __init__(self, root: Path, venv: Path, package: str = "app") -> None:
         self.root = root
+        # The generated package, relative to root (`app`, `src/shop`).
+        self.package = package
+        self.versions = Path(package) / PACKAGE_VERSIONS
         self.bin = venv / "bin"
         # The project's .env is the only source of the URL: drop what the caller's
         # environment could override it with.
@@ -75,7 +80,7 @@ class Project:
         return output
 
     def revisions(self) -> list[Path]:
-        return sorted((self.root / VERSIONS).glob("*.py"))
+        return sorted((self.root / self.versions).glob("*.py"))
 
 
 def step(text: str) -> None:
@@ -96,9 +101,13 @@ def check_requirements(project: Project) -> None:
         try:
             installed = version(requirement.name)
         except PackageNotFoundError:
-            raise CheckError(f"requirements.txt names {requirement.name}, which the test venv lacks") from None
+            raise CheckError(
+                f"requirements.txt names {requirement.name}, which the test venv lacks"
+            ) from None
         if not requirement.specifier.contains(installed, prereleases=True):
-            raise CheckError(f"requirements.txt asks for {requirement}, but the checks run on {installed}")
+            raise CheckError(
+                f"requirements.txt asks for {requirement}, but the checks run on {installed}"
+            )
     step("requirements.txt is met by the tested versions")
 
 

@@ -121,6 +121,7 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
     // Inspection: the project's facts, the skill's `let` values over them, then its refusals,
     // all before anything is planned.
     let mut input = input;
+    input.context.extend(resolved.values.clone());
     let owned = owned_files(project.as_ref(), skill.id())?;
     let facts = crate::inspect::inspect(project.as_ref(), &skill.spec.inspect, &owned)?;
     input.context.insert("project".into(), facts.to_value());
