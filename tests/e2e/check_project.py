@@ -3,7 +3,7 @@
     python check_project.py PROJECT_DIR --venv VENV_DIR
 
 Runs the generated code for real, with cwd = PROJECT_DIR and the venv's tools:
-ruff, the whole Alembic cycle (autogenerate, upgrade, check, downgrade, upgrade,
+ruff (rules and format), mypy --strict, the whole Alembic cycle (autogenerate, upgrade, check, downgrade, upgrade,
 current, history, offline SQL, a second autogenerate that must be empty), then a
 FastAPI app (app_main.py, copied to app/main.py) served by uvicorn on a free port,
 spoken to over real HTTP. Exits 0 when all pass; on failure prints the failing
@@ -136,6 +136,12 @@ def check_ruff(project: Project) -> None:
         str(VERSIONS),
         "app",
     )
+
+
+def check_types(project: Project) -> None:
+    # Every generated Python file, strictly, as a user's CI would check it (no plugins: neither
+    # SQLAlchemy's nor pydantic's), before the app and any migration are added.
+    project.run("mypy", "--strict", "--no-incremental", project.package)
 
 
 def check_alembic(project: Project) -> None:
@@ -343,6 +349,7 @@ def main() -> int:
     try:
         check_requirements(project)
         check_ruff(project)
+        check_types(project)
         check_models_and_engine(project)
         check_alembic(project)
         if not args.skip_http:
