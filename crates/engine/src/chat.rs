@@ -161,7 +161,7 @@ fn describe(skill: &Skill, matched: TriggerMatch, text: &str, lang: Lang) -> Ski
 /// How to ask for `field`, in `lang`, with the schema's hint.
 pub fn question(skill: &Skill, field: &str, lang: Lang) -> String {
     let hint = skill.hint(field, lang).unwrap_or_default();
-    lang.say().ask_field(field, &hint)
+    lang.say().ask_field(field, hint)
 }
 
 /// The input values `text` holds for `skill`. What to look for comes from the schema:

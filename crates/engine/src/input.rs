@@ -239,7 +239,7 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
     };
     let hint = skill.hint(field.trim_start_matches('/'), lang);
     let message = match hint {
-        Some(hint) => say.input_with_hint(&what, &hint),
+        Some(hint) => say.input_with_hint(&what, hint),
         None => what,
     };
     vec![FieldError { field, message }]
