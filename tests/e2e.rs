@@ -358,14 +358,29 @@ fn repositories_on_mariadb_sqlalchemy_2_0() {
 
 // repository-pattern follows the layout database-setup made: the values database-setup decided
 // (where its package is, how it is imported, where commands run) are recorded in its answers
-// and read back, so a src/ layout and a backend in a subdirectory get their files in the same
-// package, imported the same way, and the same migrations; then tests/e2e/check_repositories.py
-// (ruff, mypy --strict, Alembic) on the generated code, without the HTTP app (it imports `app.`).
+// and read back, so a src/ layout, a backend in a subdirectory and a flat import root
+// (`PYTHONPATH=app`, `from core.config import ...`) get their files in the same package, imported
+// the same way, and the same migrations; then tests/e2e/check_repositories.py on the generated
+// code: ruff (the import root as first-party), mypy --strict (the import root as its path),
+// Alembic, and the HTTP app importing the package with the layout's prefix.
 
-/// database-setup, then repository-pattern for Author and Post, on a copy of `fixture`;
-/// `python_root` is where alembic.ini goes, `package` the package under it, `module` its import
-/// prefix.
-fn repositories_in_layout(fixture: &str, (python_root, package, module): (&str, &str, &str), url: &str, db_type: &str) {
+/// Where a layout puts things: `python_root` is where alembic.ini goes, `package` the package under
+/// it, `module` its import prefix, `import_root` the directory the project is imported from
+/// (under `python_root`).
+struct Layout {
+    python_root: &'static str,
+    package: &'static str,
+    module: &'static str,
+    import_root: &'static str,
+}
+
+const SRC_LAYOUT: Layout = Layout { python_root: ".", package: "src/shop", module: "shop.", import_root: "src" };
+const BACKEND_SUBDIR: Layout = Layout { python_root: "backend", package: "app", module: "app.", import_root: "." };
+const FLAT_APP: Layout = Layout { python_root: ".", package: "app", module: "", import_root: "app" };
+
+/// database-setup, then repository-pattern for Author and Post, on a copy of `fixture`.
+fn repositories_in_layout(fixture: &str, layout: &Layout, url: &str, db_type: &str) {
+    let Layout { python_root, package, module, import_root } = *layout;
     let venv = venv("e2e-sa20");
     let t = crate::adopt::fixture(fixture);
     let project = t.project();
@@ -392,7 +407,7 @@ fn repositories_in_layout(fixture: &str, (python_root, package, module): (&str, 
         .arg(Path::new(ROOT).join("tests/e2e/check_repositories.py"))
         .arg(&root)
         .args(["--venv".as_ref(), venv.as_os_str()])
-        .args(["--package", package, "--no-http"])
+        .args(["--package", package, "--module", module, "--import-root", import_root, "--generated-only"])
         .env_remove("DATABASE_URL")
         .output()
         .expect("run check_repositories.py");
@@ -401,28 +416,50 @@ fn repositories_in_layout(fixture: &str, (python_root, package, module): (&str, 
     println!("repositories in {fixture} on {db_type}: checked in {:.1?}\n{log}", started.elapsed());
 }
 
+fn postgresql_url(db: &Database) -> String {
+    format!("postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}", db.user, db.name)
+}
+
 #[test]
 fn repositories_in_a_src_layout_on_sqlite() {
-    repositories_in_layout("src-layout", (".", "src/shop", "shop."), "sqlite:///./app.db", "sqlite");
+    repositories_in_layout("src-layout", &SRC_LAYOUT, "sqlite:///./app.db", "sqlite");
 }
 
 #[test]
 fn repositories_in_a_backend_subdirectory_on_sqlite() {
-    repositories_in_layout("backend-subdir", ("backend", "app", "app."), "sqlite:///./app.db", "sqlite");
+    repositories_in_layout("backend-subdir", &BACKEND_SUBDIR, "sqlite:///./app.db", "sqlite");
+}
+
+#[test]
+fn repositories_in_a_flat_import_root_on_sqlite() {
+    repositories_in_layout("flat-app", &FLAT_APP, "sqlite:///./app.db", "sqlite");
 }
 
 #[test]
 fn repositories_in_a_src_layout_on_postgresql() {
     if let Some(db) = Server::Postgres.create("pgsrc") {
-        let url = format!("postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}", db.user, db.name);
-        repositories_in_layout("src-layout", (".", "src/shop", "shop."), &url, "postgresql");
+        repositories_in_layout("src-layout", &SRC_LAYOUT, &postgresql_url(&db), "postgresql");
     }
 }
 
 #[test]
 fn repositories_in_a_backend_subdirectory_on_postgresql() {
     if let Some(db) = Server::Postgres.create("pgback") {
-        let url = format!("postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}", db.user, db.name);
-        repositories_in_layout("backend-subdir", ("backend", "app", "app."), &url, "postgresql");
+        repositories_in_layout("backend-subdir", &BACKEND_SUBDIR, &postgresql_url(&db), "postgresql");
+    }
+}
+
+#[test]
+fn repositories_in_a_flat_import_root_on_postgresql() {
+    if let Some(db) = Server::Postgres.create("pgflat") {
+        repositories_in_layout("flat-app", &FLAT_APP, &postgresql_url(&db), "postgresql");
+    }
+}
+
+#[test]
+fn repositories_in_a_src_layout_on_mariadb() {
+    if let Some(db) = Server::MariaDb.create("mysrc") {
+        let url = format!("mysql://{}:{PASSWORD_IN_URL}@127.0.0.1:3306/{}", db.user, db.name);
+        repositories_in_layout("src-layout", &SRC_LAYOUT, &url, "mysql");
     }
 }

@@ -233,8 +233,10 @@ Expect = Callable[..., object]
 
 
 @contextlib.contextmanager
-def served(project: Project) -> Iterator[Expect]:
-    """uvicorn serving the project's `app.main:app` on a free port until the block ends.
+def served(
+    project: Project, target: str = "app.main:app", app_dir: str = "."
+) -> Iterator[Expect]:
+    """uvicorn serving `target` (imported from `app_dir`) on a free port until the block ends.
 
     Yields `expect(method, path, code, body=None)`: the request's JSON answer, or a CheckError when
     the status differs. A failure in the block carries uvicorn's log; a traceback in the log after
@@ -245,8 +247,8 @@ def served(project: Project) -> Iterator[Expect]:
     log = project.root / "uvicorn.log"
     with log.open("w") as log_file:
         server = subprocess.Popen(
-            [str(project.bin / "python"), "-m", "uvicorn", "app.main:app"]
-            + ["--host", "127.0.0.1", "--port", str(port)],
+            [str(project.bin / "python"), "-m", "uvicorn", target]
+            + ["--app-dir", app_dir, "--host", "127.0.0.1", "--port", str(port)],
             cwd=project.root,
             env=project.env,
             stdout=log_file,
