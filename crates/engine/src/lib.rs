@@ -13,6 +13,7 @@ pub mod chat;
 pub mod dburl;
 pub mod durable;
 pub mod error;
+mod fill;
 pub mod git;
 pub mod gitignore;
 pub mod input;

@@ -274,6 +274,9 @@ fn render_str(skill: &Skill, text: &str, path: &str, context: &Map<String, Value
     if !text.contains("{{") && !text.contains("{%") {
         return Ok(text.to_owned());
     }
+    if let Some(filled) = crate::fill::fill(text, context) {
+        return Ok(filled);
+    }
     let ctx = tera::Context::from_value(Value::Object(context.clone())).expect("an object is a context");
     skill.templates.render_inline(text, &ctx).map_err(|e| Error::Render {
         template: "(inline)".to_owned(),

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -287,10 +287,12 @@ pub(crate) struct Templates {
     dir: String,
     sources: Vec<(String, Source)>,
     compiled: OnceLock<std::result::Result<tera::Tera, String>>,
-    /// The skill's inline templates (`env-file` values, command lines), compiled once on first
-    /// use, each named by its own text; a run renders them without building a Tera instance.
+    /// The skill's inline templates (`env-file` values, command lines, `let` values, `refuse`
+    /// and `notes` messages), sorted: each is compiled on its first render, alone, and kept,
+    /// named by its own text. A run parses only the ones it renders (a skill's messages in the
+    /// other language, or for projects it is not run on, are never parsed).
     inline: Vec<String>,
-    inline_compiled: OnceLock<Option<tera::Tera>>,
+    inline_compiled: RwLock<Option<tera::Tera>>,
 }
 
 impl Templates {
@@ -312,22 +314,31 @@ impl Templates {
         }
     }
 
-    /// Renders an inline template of the skill (compiled once), or any other text one-off.
-    /// A text that does not compile is rendered one-off too, so its error is its own.
+    /// Renders an inline template of the skill (compiled on its first render, then kept), or
+    /// any other text one-off. A text that does not compile is rendered one-off too, so its error
+    /// is its own.
     pub(crate) fn render_inline(&self, text: &str, context: &tera::Context) -> tera::Result<String> {
-        let compiled = self.inline_compiled.get_or_init(|| {
-            let mut tera = crate::names::tera();
-            tera.add_raw_templates(self.inline.iter().map(|t| (t.as_str(), t.as_str()))).ok()?;
-            Some(tera)
-        });
-        match compiled {
-            Some(tera) if self.inline.iter().any(|t| t == text) => tera.render(text, context),
-            _ => {
-                let mut tera = crate::names::tera();
-                tera.add_raw_template("(inline)", text)?;
-                tera.render("(inline)", context)
+        if self.inline.binary_search_by(|t| t.as_str().cmp(text)).is_ok() {
+            {
+                let compiled = self.inline_compiled.read().unwrap_or_else(|e| e.into_inner());
+                if let Some(tera) = compiled.as_ref().filter(|t| t.templates.contains_key(text)) {
+                    return tera.render(text, context);
+                }
             }
+            let mut compiled = self.inline_compiled.write().unwrap_or_else(|e| e.into_inner());
+            let tera = compiled.get_or_insert_with(crate::names::tera);
+            if tera.templates.contains_key(text) {
+                return tera.render(text, context);
+            }
+            if tera.add_raw_template(text, text).is_ok() {
+                return tera.render(text, context);
+            }
+            // A text that parses but does not stand alone (a missing macro file) leaves nothing behind.
+            tera.templates.remove(text);
         }
+        let mut tera = crate::names::tera();
+        tera.add_raw_template("(inline)", text)?;
+        tera.render("(inline)", context)
     }
 }
 
@@ -547,7 +558,10 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
     }
 
     let project_field = project_field(&entry.input_schema, &input_schema)?;
-    for (name, prop) in input_schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+    // Compiling each pattern to check it costs a cold run a millisecond: the embedded set's are
+    // checked by its test (`embedded_set_passes_the_schema_checks`), a skill set on disk's here.
+    let patterns = input_schema.get("properties").and_then(Value::as_object).filter(|_| checks == Checks::Run);
+    for (name, prop) in patterns.into_iter().flatten() {
         if let Some(pattern) = prop.get("x-extract-pattern") {
             let compiled = pattern.as_str().map(regex::Regex::new);
             if !matches!(compiled, Some(Ok(ref re)) if re.captures_len() > 1) {
@@ -613,7 +627,7 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
     inline.retain(|t| t.contains("{{") || t.contains("{%"));
     inline.sort();
     inline.dedup();
-    let templates = Templates { dir, sources, compiled: OnceLock::new(), inline, inline_compiled: OnceLock::new() };
+    let templates = Templates { dir, sources, compiled: OnceLock::new(), inline, inline_compiled: RwLock::new(None) };
     Ok(Skill { entry, input_schema, spec, skill_md, project_field, validator: OnceLock::new(), templates })
 }
 
@@ -797,7 +811,29 @@ mod tests {
         for skill in registry.skills() {
             skill.validator().unwrap();
             assert!(jsonschema::meta::is_valid(&skill.input_schema), "{}", skill.id());
+            // Each inline template compiles alone, as a run compiles it (else it would be rendered
+            // one-off, parsed again on every render).
+            for text in &skill.templates.inline {
+                crate::names::tera().add_raw_template(text, text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            }
         }
+    }
+
+    #[test]
+    fn inline_templates_are_compiled_when_first_rendered_and_kept() {
+        let registry = Registry::from_files(&repository_set(), Checks::Run).unwrap();
+        let skill = registry.get("database-setup").unwrap();
+        let text = skill.templates.inline.iter().find(|t| t.starts_with("{{") && t.len() < 40).unwrap().clone();
+        let compiled = || skill.templates.inline_compiled.read().unwrap().as_ref().map_or(0, |t| t.templates.len());
+        assert_eq!(compiled(), 0, "nothing is compiled before a render");
+        let context = tera::Context::from_value(serde_json::json!({})).unwrap();
+        let first = skill.templates.render_inline(&text, &context).map_err(|e| tera_message(&e));
+        assert_eq!(compiled(), 1, "only the rendered text is compiled");
+        assert_eq!(skill.templates.render_inline(&text, &context).map_err(|e| tera_message(&e)), first);
+        assert_eq!(compiled(), 1, "and kept");
+        let other = "{{ 1 + 1 }} is not one of the skill's";
+        assert_eq!(skill.templates.render_inline(other, &context).unwrap(), "2 is not one of the skill's");
+        assert_eq!(compiled(), 1, "a text that is not the skill's is rendered one-off");
     }
 
     #[test]
