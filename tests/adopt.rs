@@ -135,7 +135,11 @@ fn settings_present(server: Option<Server>) {
     assert!(config.contains("    project_name: str = \"Inventory\""), "{config}");
     let session = t.read("app/infrastructure/database/session.py");
     assert!(session.contains("from app.core.config import settings\n"), "{session}");
-    assert!(session.contains("create_async_engine(async_url(settings.database_url)"), "{session}");
+    let engine = [
+        "create_async_engine(async_url(settings.database_url)",
+        "create_async_engine(\n    async_url(settings.database_url),",
+    ];
+    assert!(engine.iter().any(|e| session.contains(e)), "{session}");
     let requirements = t.read("requirements.txt");
     assert!(requirements.starts_with("fastapi>=0.121\npydantic-settings>=2.2\nuvicorn>=0.30\n"), "{requirements}");
     let notes = report["notes"].to_string();
