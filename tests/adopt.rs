@@ -571,7 +571,8 @@ fn alembic_adopted(name: &str, dir: &str, is_async: bool, server: Option<Server>
     let to = if is_async { "async_url" } else { "sync_url" };
     let set_url = format!("config.set_main_option(\"sqlalchemy.url\", ini_url({to}(settings.database_url)))");
     assert!(env.contains(&format!("\nconfig = context.config\n{set_url}\n")), "{env}");
-    assert!(env.contains(&format!("\nfrom app.infrastructure.database.url import {to}, ini_url\n")), "{env}");
+    let names = if is_async { "async_url, ini_url" } else { "ini_url, sync_url" };
+    assert!(env.contains(&format!("\nfrom app.infrastructure.database.url import {names}\n")), "{env}");
     assert!(env.contains("\nfrom app.core.config import settings\n"), "{env}");
     // Every other line of the project's env.py is kept.
     let lines: std::collections::BTreeSet<&str> = env.lines().collect();
@@ -669,4 +670,28 @@ fn alembic_sync_is_adopted_on_postgresql() {
 #[test]
 fn alembic_sync_is_adopted_on_mariadb() {
     alembic_adopted("alembic-sync", "alembic", false, Some(Server::MariaDb));
+}
+
+/// A fresh `alembic init` (target_metadata = None, no revision yet) with its ini one directory
+/// down: the models alone become the metadata, and every command names the ini (`-c`).
+#[test]
+fn alembic_with_its_ini_elsewhere_and_no_revision_yet_is_adopted_on_sqlite() {
+    let t = fixture("alembic-async");
+    let ini = t.read("alembic.ini").replace("%(here)s/migrations", "%(here)s/../migrations");
+    std::fs::remove_file(t.project().join("alembic.ini")).unwrap();
+    t.write("config/alembic.ini", &ini.replace("sqlite+aiosqlite:///./catalog.db", "sqlite+aiosqlite:///./app.db"));
+    for entry in std::fs::read_dir(t.project().join("migrations/versions")).unwrap().flatten() {
+        std::fs::remove_file(entry.path()).unwrap();
+    }
+    let env = t.read("migrations/env.py").replace("\nfrom app.models import Base\n", "\n");
+    t.write("migrations/env.py", &env.replace("target_metadata = Base.metadata", "target_metadata = None"));
+    let (code, report) = run(&t, "sqlite:///./app.db");
+    assert_eq!(code, 0, "{report:#}");
+    assert!(t.read("migrations/env.py").contains("\ntarget_metadata = DatabaseBase.metadata\n"));
+    let commands = commands(&report);
+    assert!(commands[1..].iter().all(|c| c.starts_with("alembic -c config/alembic.ini ")), "{commands:?}");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("Your Alembic setup is kept (migrations, 0 revision files)"), "{notes}");
+    assert!(notes.contains("The next revision follows an empty history"), "{notes}");
+    follow(&t, &report, true);
 }

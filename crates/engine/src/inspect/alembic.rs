@@ -208,7 +208,8 @@ fn clean(location: &str, here: &str) -> String {
     };
     let l = l.trim_start_matches("./");
     // A package-style location (`myapp:migrations`) is a path under the package.
-    join(base, l.replace(':', "/").trim_end_matches('/'))
+    let path = join(base, l.replace(':', "/").trim_end_matches('/'));
+    super::python::normalize(&path).unwrap_or(path)
 }
 
 #[cfg(test)]
@@ -221,6 +222,7 @@ mod tests {
         assert_eq!(ini_value(ini, "script_location").map(|l| clean(&l, "")).as_deref(), Some("app/alembic"));
         assert_eq!(clean("./migrations", ""), "migrations");
         assert_eq!(clean("%(here)s/migrations", "db"), "db/migrations");
+        assert_eq!(clean("%(here)s/../migrations", "config"), "migrations");
     }
 
     #[test]
