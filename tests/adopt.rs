@@ -695,3 +695,33 @@ fn alembic_with_its_ini_elsewhere_and_no_revision_yet_is_adopted_on_sqlite() {
     assert!(notes.contains("The next revision follows an empty history"), "{notes}");
     follow(&t, &report, true);
 }
+
+// --- a URL field computed from parts (POSTGRES_*): used as it is, no DATABASE_URL written ---
+
+#[test]
+fn a_computed_url_field_is_used_as_it_is_on_postgresql() {
+    let Some((url, Some(db))) = database(Some(Server::Postgres)) else { return };
+    let t = fixture("settings-computed");
+    // The project's own configuration: the parts, in the .env its settings read.
+    let env = format!(
+        "POSTGRES_SERVER=127.0.0.1\nPOSTGRES_USER={}\nPOSTGRES_PASSWORD='{}'\nPOSTGRES_DB={}\n",
+        db.user,
+        crate::e2e::PASSWORD,
+        db.name
+    );
+    t.write(".env", &env);
+    let (code, report) = run(&t, &url);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(t.read(".env"), env, "the project's parts stay as they are");
+    assert_eq!(action(&report, ".env"), None, "{report:#}");
+    assert!(!t.read("app/core/config.py").contains("database_url"), "a field was added beside the computed one");
+    let session = t.read("app/infrastructure/database/session.py");
+    assert!(session.contains("create_async_engine(async_url(settings.SQLALCHEMY_DATABASE_URI)"), "{session}");
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("app/core/config.py builds SQLALCHEMY_DATABASE_URI from parts (a computed property)"),
+        "{notes}"
+    );
+    assert!(notes.contains("no SQLALCHEMY_DATABASE_URI was written to .env"), "{notes}");
+    follow(&t, &report, true);
+}
