@@ -152,7 +152,9 @@ fn config_var(env: &str) -> Option<String> {
 fn url_from(env: &str) -> &'static str {
     let code: String = env.lines().map(|l| l.split('#').next().unwrap_or("")).collect::<Vec<_>>().join("\n");
     let squashed: String = code.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('\'', "\"");
-    if squashed.contains("set_main_option(\"sqlalchemy.url\"") {
+    // `config.set_main_option("sqlalchemy.url", ...)`, or the section's key set before
+    // `engine_from_config(configuration, ...)`.
+    if squashed.contains("set_main_option(\"sqlalchemy.url\"") || squashed.contains("[\"sqlalchemy.url\"]=") {
         "env"
     } else if squashed.contains("get_main_option(\"sqlalchemy.url\"")
         || squashed.contains("engine_from_config(")
@@ -236,5 +238,7 @@ mod tests {
         assert_eq!(url_from("url = config.get_main_option('sqlalchemy.url')"), "ini");
         assert_eq!(url_from("config.set_main_option(\n  'sqlalchemy.url', settings.URL)"), "env");
         assert_eq!(url_from("engine = create_engine(settings.URL)"), "code");
+        let section = "configuration = config.get_section(config.config_ini_section)\nconfiguration['sqlalchemy.url'] = get_url()\nconnectable = engine_from_config(configuration)\n";
+        assert_eq!(url_from(section), "env");
     }
 }
