@@ -629,6 +629,8 @@ fn alembic_adopted(name: &str, dir: &str, is_async: bool, server: Option<Server>
     assert_eq!(code, 0, "{again:#}");
     let files = again["files"].as_array().unwrap();
     assert!(files.iter().all(|f| f["action"] == "unchanged" || f["action"] == "skipped"), "{again:#}");
+    let notes = again["notes"].to_string();
+    assert!(notes.contains("target_metadata already holds the Base.metadata"), "{notes}");
 
     // The undo goes back to the project's head, its table and rows kept.
     venv_run(&t, "alembic", &["downgrade", "-1"]);
@@ -724,4 +726,27 @@ fn a_computed_url_field_is_used_as_it_is_on_postgresql() {
     );
     assert!(notes.contains("no SQLALCHEMY_DATABASE_URI was written to .env"), "{notes}");
     follow(&t, &report, true);
+}
+
+/// An env.py that sets its URL itself keeps doing so: only target_metadata changes, and a note
+/// says the URL was left to it.
+#[test]
+fn an_alembic_env_that_sets_its_own_url_keeps_it() {
+    let t = fixture("alembic-async");
+    let env = t.read("migrations/env.py").replace(
+        "config = context.config\n",
+        "config = context.config\nconfig.set_main_option(\"sqlalchemy.url\", os.environ[\"CATALOG_DB\"])\n",
+    );
+    t.write("migrations/env.py", &env.replace("import asyncio\n", "import asyncio\nimport os\n"));
+    let (code, report) = run(&t, "sqlite:///./app.db");
+    assert_eq!(code, 0, "{report:#}");
+    let after = t.read("migrations/env.py");
+    assert!(after.contains("\ntarget_metadata = [Base.metadata, DatabaseBase.metadata]\n"), "{after}");
+    assert_eq!(after.matches("set_main_option(").count(), 1, "{after}");
+    assert!(!after.contains("ini_url"), "{after}");
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("migrations/env.py picks its database URL itself, so that part was left as it is"),
+        "{notes}"
+    );
 }
