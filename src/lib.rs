@@ -11,6 +11,7 @@ pub mod cli;
 pub mod conversation;
 pub mod http;
 pub mod mcp;
+pub mod messages;
 pub mod plugin;
 pub mod signals;
 pub mod skills;

@@ -19,7 +19,7 @@ use crate::support::Test;
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// A copy of fixture `name` as the test's project.
-fn fixture(name: &str) -> Test {
+pub(crate) fn fixture(name: &str) -> Test {
     let t = Test::new();
     copy(&Path::new(ROOT).join("tests/fixtures/projects").join(name), &t.project());
     t

@@ -152,3 +152,42 @@ fn a_korean_chat_stays_korean_through_a_json_answer_and_the_prerequisite() {
     assert!(reply.contains("먼저 database-setup을(를) 진행하고, 적용되면 repository-pattern을(를) 이어서 하겠습니다."));
     assert_eq!(turns[1]["field"], "databaseUrl");
 }
+
+/// The layout database-setup chose is recorded in its answers (`publish`) and repository-pattern
+/// follows it: a src/ layout gets the files in its package, imported by its name. An answers
+/// entry from before the layout was recorded is an unmet prerequisite that names the value.
+#[test]
+fn repository_pattern_follows_the_layout_database_setup_recorded() {
+    let t = crate::adopt::fixture("src-layout");
+    let setup = json!({"projectPath": t.project(), "databaseUrl": "sqlite:///./app.db"}).to_string();
+    Test::new().args(["run", "database-setup", "--json", "--input", &setup]).run().code(0);
+    let answers: Value = serde_json::from_str(&t.read(".skillrun/answers.json")).unwrap();
+    let values = &answers["skills"]["database-setup"]["values"];
+    assert_eq!(values, &json!({"pkgDir": "src/shop", "modPrefix": "shop.", "cdPrefix": ""}), "{answers:#}");
+
+    let input = post(&t.project()).to_string();
+    let ran = Test::new().args(["run", "repository-pattern", "--json", "--input", &input]).run().code(0);
+    let report = ran.json();
+    let paths: Vec<&str> = report["files"].as_array().unwrap().iter().filter_map(|f| f["path"].as_str()).collect();
+    assert!(paths.contains(&"src/shop/infrastructure/repositories/post.py"), "{paths:?}");
+    assert!(paths.iter().all(|p| !p.starts_with("app/")), "{paths:?}");
+    let init = t.read("src/shop/infrastructure/database/models/__init__.py");
+    assert!(init.contains("from shop.infrastructure.database.models.post import PostModel\n"), "{init}");
+    assert!(
+        t.read("src/shop/api/v1/dependencies/post_repository.py")
+            .contains("from shop.api.v1.dependencies.database import DBSession\n")
+    );
+
+    // database-setup's entry without the recorded values: run it again, says the report.
+    let mut old = answers.clone();
+    old["skills"]["database-setup"].as_object_mut().unwrap().remove("values");
+    std::fs::write(t.project().join(".skillrun/answers.json"), old.to_string()).unwrap();
+    let ran = Test::new().args(["run", "repository-pattern", "--json", "--input", &input]).run().code(2);
+    let report = ran.json();
+    assert_eq!(report["status"], "invalid", "{report}");
+    let missing = &report["requires"][0]["missing"];
+    assert!(
+        missing.as_array().unwrap().iter().any(|m| m == ".skillrun/answers.json (database-setup: pkgDir)"),
+        "{report}"
+    );
+}

@@ -355,3 +355,111 @@ fn repositories_on_mariadb_sqlalchemy_2_0() {
         repositories("e2e-sa20", &format!("mysql://{}:{PASSWORD_IN_URL}@127.0.0.1:3306/{}", db.user, db.name), "mysql");
     }
 }
+
+// repository-pattern follows the layout database-setup made: the values database-setup decided
+// (where its package is, how it is imported, where commands run) are recorded in its answers
+// and read back, so a src/ layout, a backend in a subdirectory and a flat import root
+// (`PYTHONPATH=app`, `from core.config import ...`) get their files in the same package, imported
+// the same way, and the same migrations; then tests/e2e/check_repositories.py on the generated
+// code: ruff (the import root as first-party), mypy --strict (the import root as its path),
+// Alembic, and the HTTP app importing the package with the layout's prefix.
+
+/// Where a layout puts things: `python_root` is where alembic.ini goes, `package` the package under
+/// it, `module` its import prefix, `import_root` the directory the project is imported from
+/// (under `python_root`).
+struct Layout {
+    python_root: &'static str,
+    package: &'static str,
+    module: &'static str,
+    import_root: &'static str,
+}
+
+const SRC_LAYOUT: Layout = Layout { python_root: ".", package: "src/shop", module: "shop.", import_root: "src" };
+const BACKEND_SUBDIR: Layout = Layout { python_root: "backend", package: "app", module: "app.", import_root: "." };
+const FLAT_APP: Layout = Layout { python_root: ".", package: "app", module: "", import_root: "app" };
+
+/// database-setup, then repository-pattern for Author and Post, on a copy of `fixture`.
+fn repositories_in_layout(fixture: &str, layout: &Layout, url: &str, db_type: &str) {
+    let Layout { python_root, package, module, import_root } = *layout;
+    let venv = venv("e2e-sa20");
+    let t = crate::adopt::fixture(fixture);
+    let project = t.project();
+    let setup = run_skill("database-setup", &serde_json::json!({"projectPath": project, "databaseUrl": url}));
+    assert_eq!(setup["status"], "applied", "{setup}");
+    let root = project.join(python_root);
+    for input in entities(&project) {
+        let report = run_skill("repository-pattern", &input);
+        assert_eq!(report["status"], "applied", "{report}");
+        let cd = if python_root == "." { String::new() } else { format!("cd {python_root} && ") };
+        let commands: Vec<&str> = report["commands"].as_array().unwrap().iter().filter_map(|c| c.as_str()).collect();
+        assert!(
+            !commands.is_empty() && commands.iter().all(|c| c.starts_with(&format!("{cd}alembic "))),
+            "{commands:?}"
+        );
+    }
+    assert!(!root.join("app").exists() || package == "app", "a second package app/ next to {package}");
+    let model = std::fs::read_to_string(root.join(package).join("infrastructure/database/models/post.py")).unwrap();
+    assert!(model.contains(&format!("from {module}infrastructure.database.models.base import BaseModel\n")), "{model}");
+    let init = std::fs::read_to_string(root.join(package).join("infrastructure/database/models/__init__.py")).unwrap();
+    assert!(init.contains(&format!("from {module}infrastructure.database.models.post import PostModel\n")), "{init}");
+    let started = Instant::now();
+    let out = Command::new(venv.join("bin/python"))
+        .arg(Path::new(ROOT).join("tests/e2e/check_repositories.py"))
+        .arg(&root)
+        .args(["--venv".as_ref(), venv.as_os_str()])
+        .args(["--package", package, "--module", module, "--import-root", import_root, "--generated-only"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run check_repositories.py");
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "repository e2e check of {fixture} on {db_type} failed:\n{log}");
+    println!("repositories in {fixture} on {db_type}: checked in {:.1?}\n{log}", started.elapsed());
+}
+
+fn postgresql_url(db: &Database) -> String {
+    format!("postgresql://{}:{PASSWORD_IN_URL}@127.0.0.1:5432/{}", db.user, db.name)
+}
+
+#[test]
+fn repositories_in_a_src_layout_on_sqlite() {
+    repositories_in_layout("src-layout", &SRC_LAYOUT, "sqlite:///./app.db", "sqlite");
+}
+
+#[test]
+fn repositories_in_a_backend_subdirectory_on_sqlite() {
+    repositories_in_layout("backend-subdir", &BACKEND_SUBDIR, "sqlite:///./app.db", "sqlite");
+}
+
+#[test]
+fn repositories_in_a_flat_import_root_on_sqlite() {
+    repositories_in_layout("flat-app", &FLAT_APP, "sqlite:///./app.db", "sqlite");
+}
+
+#[test]
+fn repositories_in_a_src_layout_on_postgresql() {
+    if let Some(db) = Server::Postgres.create("pgsrc") {
+        repositories_in_layout("src-layout", &SRC_LAYOUT, &postgresql_url(&db), "postgresql");
+    }
+}
+
+#[test]
+fn repositories_in_a_backend_subdirectory_on_postgresql() {
+    if let Some(db) = Server::Postgres.create("pgback") {
+        repositories_in_layout("backend-subdir", &BACKEND_SUBDIR, &postgresql_url(&db), "postgresql");
+    }
+}
+
+#[test]
+fn repositories_in_a_flat_import_root_on_postgresql() {
+    if let Some(db) = Server::Postgres.create("pgflat") {
+        repositories_in_layout("flat-app", &FLAT_APP, &postgresql_url(&db), "postgresql");
+    }
+}
+
+#[test]
+fn repositories_in_a_src_layout_on_mariadb() {
+    if let Some(db) = Server::MariaDb.create("mysrc") {
+        let url = format!("mysql://{}:{PASSWORD_IN_URL}@127.0.0.1:3306/{}", db.user, db.name);
+        repositories_in_layout("src-layout", &SRC_LAYOUT, &url, "mysql");
+    }
+}

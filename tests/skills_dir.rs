@@ -257,3 +257,48 @@ fn a_third_skill_uses_every_step_kind_and_requires_another_as_data_only() {
     let again = run("kitchen-sink", sink, 0);
     assert!(again["files"].as_array().unwrap().iter().all(|f| f["action"] == "unchanged"), "{again}");
 }
+
+/// A skill publishes a value it decided (`publish`, recorded in its answers); a skill that requires
+/// it reads it back (`requires[].values`) for its paths, with no engine knowledge of either. A
+/// value the required skill does not publish is refused when the set loads.
+#[test]
+fn a_published_value_reaches_the_skill_that_builds_on_it() {
+    let t = Test::new();
+    let skills = t.dir.path().join("skills-set");
+    composed_set(&skills);
+    write(
+        &skills,
+        "skills/base-files/skill.json",
+        r#"{"let": [{"name": "home", "value": "{{ flavor }}-home"}], "publish": ["home"],
+        "steps": [{"kind": "render", "path": "{{ home }}/base.txt", "template": "templates/base.tera"}]}"#,
+    );
+    let sink = |values: &str| {
+        format!(
+            r#"{{"requires": [{{"skill": "base-files", "files": ["{{{{ home }}}}/base.txt"], "inputs": {{"flavor": "flavor"}}, "values": {values}}}],
+            "steps": [{{"kind": "render", "path": "{{{{ home }}}}/sink.txt", "template": "templates/module.tera", "vars": {{"about": "sink"}}}}]}}"#
+        )
+    };
+    write(&skills, "skills/kitchen-sink/skill.json", &sink(r#"{"home": "home"}"#));
+    let dir = skills.to_str().unwrap();
+    let run = |skill: &str, input: serde_json::Value, code: i32| {
+        Test::new()
+            .args(["--skills-dir", dir, "run", skill, "--json", "--input", &input.to_string()])
+            .run()
+            .code(code)
+            .json()
+    };
+    run("base-files", serde_json::json!({"dir": t.project(), "flavor": "fancy"}), 0);
+    assert_eq!(t.read("fancy-home/base.txt"), "fancy\n");
+    let answers: serde_json::Value = serde_json::from_str(&t.read(".skillrun/answers.json")).unwrap();
+    assert_eq!(answers["skills"]["base-files"]["values"], serde_json::json!({"home": "fancy-home"}), "{answers}");
+    run("kitchen-sink", serde_json::json!({"dir": t.project(), "name": "Widget"}), 0);
+    assert_eq!(t.read("fancy-home/sink.txt"), "\"\"\"sink: Widget (fancy).\"\"\"\n");
+
+    write(&skills, "skills/kitchen-sink/skill.json", &sink(r#"{"home": "nowhere"}"#));
+    let ran = Test::new().args(["--skills-dir", dir, "list"]).run().code(1);
+    assert!(
+        ran.stderr.contains("requires value `nowhere` of skill `base-files`, which it does not publish"),
+        "{}",
+        ran.stderr
+    );
+}

@@ -97,13 +97,7 @@ impl Engine {
             // Another turn took the confirmation and started the run (it may still be running on
             // a replica whose lease lapsed, or have died part-way): never run it twice.
             self.store.remove(key, caller, record.revision).await.map_err(refusal)?;
-            return Ok(finish(
-                &conversation,
-                &key.id,
-                Step::Done,
-                "이 대화의 계획은 이미 적용을 시작했습니다. 다시 적용하지 않았습니다. 프로젝트를 확인해 주세요.",
-                "This conversation's plan was already being applied, so it was not applied again; check the project.",
-            ));
+            return Ok(finish(&conversation, &key.id, Step::Done, |say| say.already_applying()));
         }
         let core = self.core.clone();
         let id = key.id.clone();
@@ -246,11 +240,7 @@ fn nothing_to_press(id: &str, lang: Lang) -> Turn {
         step: Step::Idle,
         skill: None,
         field: None,
-        reply: super::say(
-            lang,
-            "진행 중인 대화가 없습니다 (끝났거나 만료됨). 아무것도 하지 않았습니다.",
-            "There is no conversation in progress (it ended or expired), so nothing was done.",
-        ),
+        reply: crate::messages::of(lang).nothing_to_press(),
         report: None,
         revision: 0,
     }

@@ -22,7 +22,7 @@ use crate::registry::{Registry, Skill};
 use crate::report::{Report, Status};
 use crate::trigger::Lang;
 pub use engine::Engine;
-use words::{evidence, is_cancel, preview, say, scrub, summary, yes_no};
+use words::{evidence, is_cancel, preview, scrub, summary, yes_no};
 
 /// How much the engine holds.
 #[derive(Debug, Clone, Copy)]
@@ -150,37 +150,13 @@ pub enum Refusal {
 impl Refusal {
     pub fn message(&self, lang: Lang) -> String {
         use store::Scope;
-        match (self, lang) {
-            (Refusal::TooLong { max }, Lang::Ko) => format!("메시지가 너무 깁니다. {max}바이트 이하로 보내 주세요."),
-            (Refusal::TooLong { max }, Lang::En) => format!("the message is too long; send at most {max} bytes"),
-            (Refusal::TooMany { max, scope: Scope::All }, Lang::Ko) => {
-                format!("진행 중인 대화가 너무 많습니다 (최대 {max}개). 잠시 뒤 다시 시도하세요.")
-            }
-            (Refusal::TooMany { max, scope: Scope::All }, Lang::En) => {
-                format!("too many conversations in progress (at most {max}); try again later")
-            }
-            (Refusal::TooMany { max, scope: Scope::Caller }, Lang::Ko) => {
-                format!(
-                    "이 호출자의 진행 중인 대화가 너무 많습니다 (최대 {max}개). 끝내거나 취소한 뒤 다시 시도하세요."
-                )
-            }
-            (Refusal::TooMany { max, scope: Scope::Caller }, Lang::En) => {
-                format!(
-                    "too many conversations in progress for this caller (at most {max}); finish or cancel one first"
-                )
-            }
-            (Refusal::Unavailable, Lang::Ko) => {
-                "대화 저장소에 연결할 수 없어 아무것도 하지 않았습니다. 잠시 뒤 다시 보내 주세요.".into()
-            }
-            (Refusal::Unavailable, Lang::En) => {
-                "the conversation store is unavailable, so nothing was done; send the message again shortly".into()
-            }
-            (Refusal::Busy, Lang::Ko) => {
-                "이 대화의 이전 메시지를 아직 처리하는 중입니다. 잠시 뒤 다시 보내 주세요.".into()
-            }
-            (Refusal::Busy, Lang::En) => {
-                "an earlier message of this conversation is still being handled; send this one again shortly".into()
-            }
+        let say = crate::messages::of(lang);
+        match self {
+            Refusal::TooLong { max } => say.too_long(*max),
+            Refusal::TooMany { max, scope: Scope::All } => say.too_many(*max),
+            Refusal::TooMany { max, scope: Scope::Caller } => say.too_many_for_caller(*max),
+            Refusal::Unavailable => say.store_unavailable(),
+            Refusal::Busy => say.turn_busy(),
         }
     }
 }
@@ -245,7 +221,7 @@ impl Core {
             revision: 0,
         };
         if is_cancel(text) {
-            return (idle(say(lang, "진행 중인 대화가 없습니다.", "There is no conversation in progress.")), None);
+            return (idle(crate::messages::of(lang).no_conversation()), None);
         }
         // No match, two close matches, a topic question or a near miss: the reply says which.
         let reply = crate::chat::reply(&self.registry, text, Some(lang));
@@ -268,28 +244,18 @@ impl Core {
     /// A button pressed on a conversation in progress.
     fn press(&self, c: &mut Conversation, id: &str, action: Action) -> Next {
         match (action, &c.pending) {
-            (Action::Cancel, _) => Next::Turn(finish(
-                c,
-                id,
-                Step::Cancelled,
-                "취소했습니다. 아무것도 쓰지 않았습니다.",
-                "Cancelled; nothing was written.",
-            )),
+            (Action::Cancel, _) => Next::Turn(finish(c, id, Step::Cancelled, |say| say.cancelled())),
             (Action::Apply, Pending::Confirming) => Next::Apply,
-            (Action::DryRunOnly, Pending::Confirming) => Next::Turn(finish(
-                c,
-                id,
-                Step::Done,
-                "미리보기만 했습니다. 아무것도 쓰지 않았습니다.",
-                "Dry run only: nothing was written.",
-            )),
+            (Action::DryRunOnly, Pending::Confirming) => {
+                Next::Turn(finish(c, id, Step::Done, |say| say.dry_run_only()))
+            }
             (_, _) => Next::Turn(stale(c, id)),
         }
     }
 
     fn continue_with(&self, c: &mut Conversation, id: &str, text: &str, lang: Option<Lang>) -> Next {
         let Ok(skill) = self.registry.get(&c.skill) else {
-            return Next::Turn(finish(c, id, Step::Done, "스킬을 찾을 수 없습니다.", "The skill is gone."));
+            return Next::Turn(finish(c, id, Step::Done, |say| say.skill_gone()));
         };
         // A JSON answer (a list or an object asked for) is data: its keys do not switch the language.
         let json_answer = matches!(&c.pending, Pending::Asking(field)
@@ -298,24 +264,15 @@ impl Core {
         let seen = if json_answer { None } else { evidence(text, Some(skill)) };
         c.lang = lang.or(seen).unwrap_or(c.lang);
         if is_cancel(text) {
-            return Next::Turn(finish(
-                c,
-                id,
-                Step::Cancelled,
-                "취소했습니다. 아무것도 쓰지 않았습니다.",
-                "Cancelled; nothing was written.",
-            ));
+            return Next::Turn(finish(c, id, Step::Cancelled, |say| say.cancelled()));
         }
         let mut found = crate::chat::extract(skill, text);
         Next::Turn(match c.pending.clone() {
             Pending::Confirming if found.is_empty() => match yes_no(text) {
                 Some(true) => return Next::Apply,
-                Some(false) => {
-                    finish(c, id, Step::Cancelled, "알겠습니다. 아무것도 쓰지 않았습니다.", "OK; nothing was written.")
-                }
+                Some(false) => finish(c, id, Step::Cancelled, |say| say.declined()),
                 None => {
-                    let reply =
-                        say(c.lang, "진행할까요? 네 또는 아니요로 답해 주세요.", "Go ahead? Please answer yes or no.");
+                    let reply = crate::messages::of(c.lang).answer_yes_or_no();
                     turn(c, id, Step::Confirming, None, reply, None)
                 }
             },
@@ -385,20 +342,11 @@ impl Core {
                 if let Some(project) = project {
                     c.input.insert(first.project_field().to_owned(), project);
                 }
-                let intro = match c.lang {
-                    Lang::Ko => format!(
-                        "{}\n먼저 {}을(를) 진행하고, 적용되면 {}을(를) 이어서 하겠습니다.",
-                        report.message,
-                        first.id(),
-                        skill.id()
-                    ),
-                    Lang::En => format!(
-                        "{}\nLet's run {} first; once it is applied, {} continues.",
-                        report.message,
-                        first.id(),
-                        skill.id()
-                    ),
-                };
+                let intro = format!(
+                    "{}\n{}",
+                    report.message,
+                    crate::messages::of(c.lang).prerequisite_first(first.id(), skill.id())
+                );
                 let mut next = self.advance(first, c, id, Vec::new());
                 next.reply = format!("{intro}\n{}", next.reply);
                 next
@@ -428,7 +376,7 @@ impl Core {
     /// Runs the confirmed plan. A project busy with another run goes back to confirming.
     fn apply(&self, c: &mut Conversation, id: &str) -> Turn {
         let Ok(skill) = self.registry.get(&c.skill) else {
-            return finish(c, id, Step::Done, "스킬을 찾을 수 없습니다.", "The skill is gone.");
+            return finish(c, id, Step::Done, |say| say.skill_gone());
         };
         let request = crate::Request {
             lang: Some(c.lang),
@@ -440,11 +388,7 @@ impl Core {
         match crate::pipeline::run(&self.registry, &request, &mut |_| true) {
             Err(crate::Error::Busy { .. }) => {
                 c.pending = Pending::Confirming;
-                let reply = say(
-                    c.lang,
-                    "다른 실행이 같은 위치에 쓰는 중이라 아무것도 쓰지 않았습니다. 다시 진행할까요? (네/아니요)",
-                    "Another run is writing there, so nothing was written. Try again? (yes/no)",
-                );
+                let reply = crate::messages::of(c.lang).run_busy();
                 turn(c, id, Step::Confirming, None, reply, None)
             }
             Ok(report) => {
@@ -519,16 +463,13 @@ fn turn(c: &Conversation, id: &str, step: Step, field: Option<String>, reply: St
 /// The answer to a button pressed under a plan that is no longer the one on offer.
 fn stale(c: &Conversation, id: &str) -> Turn {
     let step = if matches!(c.pending, Pending::Asking(_)) { Step::Asking } else { Step::Confirming };
-    let reply = say(
-        c.lang,
-        "이 계획은 더 이상 최신이 아닙니다. 아무것도 하지 않았습니다. 최근 메시지에 답해 주세요.",
-        "That plan is no longer the current one, so nothing was done; answer the latest message instead.",
-    );
+    let reply = crate::messages::of(c.lang).stale_plan();
     turn(c, id, step, None, reply, None)
 }
 
-fn finish(c: &Conversation, id: &str, step: Step, ko: &str, en: &str) -> Turn {
-    turn(c, id, step, None, say(c.lang, ko, en), None)
+/// A last turn whose reply is one of [`crate::messages::Replies`].
+fn finish(c: &Conversation, id: &str, step: Step, reply: fn(&dyn crate::messages::Replies) -> String) -> Turn {
+    turn(c, id, step, None, reply(crate::messages::of(c.lang)), None)
 }
 
 fn finish_with(c: &Conversation, id: &str, reply: String, report: Option<Report>) -> Turn {

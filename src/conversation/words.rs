@@ -10,10 +10,11 @@ use crate::trigger::Lang;
 
 /// The dry-run plan: each file and what would happen to it, then the question.
 pub(super) fn preview(report: &Report) -> String {
-    let ko = report.lang == Lang::Ko;
+    let say = crate::messages::of(report.lang);
     let mut out = String::new();
     if let Some(project) = &report.project {
-        out.push_str(&if ko { format!("{project}에 적용할 계획:\n") } else { format!("Plan for {project}:\n") });
+        out.push_str(&say.plan_for(project));
+        out.push('\n');
     }
     // One line per action: "created (21): a, b, ...".
     let mut actions: Vec<crate::plan::FileAction> = Vec::new();
@@ -27,13 +28,13 @@ pub(super) fn preview(report: &Report) -> String {
         out.push_str(&format!("  {} ({}): {}\n", action.as_str(), paths.len(), paths.join(", ")));
     }
     out.push_str(&report.message);
-    out.push_str(if ko { "\n진행할까요? (네/아니요)" } else { "\nGo ahead? (yes/no)" });
+    out.push('\n');
+    out.push_str(&say.go_ahead());
     out
 }
 
 /// After a run: the files written and the next commands.
 pub(super) fn summary(report: &Report) -> String {
-    let ko = report.lang == Lang::Ko;
     let written: Vec<&str> = report
         .files
         .iter()
@@ -42,20 +43,16 @@ pub(super) fn summary(report: &Report) -> String {
         .collect();
     let mut out = report.message.clone();
     if !written.is_empty() {
-        out.push_str(if ko { "\n파일: " } else { "\nFiles: " });
+        out.push_str(&format!("\n{}: ", crate::messages::of(report.lang).files_heading()));
         out.push_str(&written.join(", "));
     }
     if !report.commands.is_empty() {
-        out.push_str(if ko { "\n다음 명령:" } else { "\nNext:" });
+        out.push_str(&format!("\n{}:", report.lang.say().next_heading()));
         for (i, command) in report.commands.iter().enumerate() {
             out.push_str(&format!("\n  {}. {command}", i + 1));
         }
     }
     out
-}
-
-pub(super) fn say(lang: Lang, ko: &str, en: &str) -> String {
-    if lang == Lang::Ko { ko.to_owned() } else { en.to_owned() }
 }
 
 /// A reply with every URL password and secret value redacted ([`crate::secret::redact`]), by

@@ -162,10 +162,7 @@ pub async fn action(State(state): State<Arc<AppState>>, body: Bytes) -> Response
     };
     if request.user_id != context.user {
         tracing::warn!(conversation = %context.channel, "refused a button pressed by someone else");
-        let text = match context.lang {
-            Lang::Ko => "이 계획은 대화를 시작한 사람만 진행할 수 있습니다. 아무것도 하지 않았습니다.",
-            Lang::En => "Only the person who started this conversation can answer its plan; nothing was done.",
-        };
+        let text = crate::messages::of(context.lang).not_the_starter();
         return axum::Json(json!({"ephemeral_text": text})).into_response();
     }
     if let Err(refused) = super::accept_once(&state, &format!("mattermost-action:{}", context.sig), ONCE_WINDOW).await {
@@ -204,17 +201,17 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
 /// The buttons under a plan (none for any other turn).
 fn attachments(turn: &Turn, contexts: Option<Vec<Context>>, url: &str) -> Vec<Value> {
     let Some(contexts) = contexts else { return Vec::new() };
-    let ko = turn.lang == Lang::Ko;
+    let say = crate::messages::of(turn.lang);
     let actions: Vec<Value> = contexts
         .into_iter()
         .map(|context| {
             let (id, name, style) = match context.action.as_str() {
-                "apply" => ("apply", if ko { "적용" } else { "Apply" }, "primary"),
-                "dry-run" => ("dryrun", if ko { "미리보기만" } else { "Dry run only" }, "default"),
-                _ => ("cancel", if ko { "취소" } else { "Cancel" }, "danger"),
+                "apply" => ("apply", say.button_apply(), "primary"),
+                "dry-run" => ("dryrun", say.button_dry_run_only(), "default"),
+                _ => ("cancel", say.button_cancel(), "danger"),
             };
             json!({"id": id, "name": name, "style": style, "integration": {"url": url, "context": context}})
         })
         .collect();
-    vec![json!({"text": if ko { "계획을 적용할까요?" } else { "Apply this plan?" }, "actions": actions})]
+    vec![json!({"text": say.apply_this_plan(), "actions": actions})]
 }

@@ -171,16 +171,12 @@ fn cancelled() -> ErrorData {
 }
 
 fn stage_message(stage: Stage, lang: Option<Lang>) -> String {
-    let ko = lang == Some(Lang::Ko);
+    let say = crate::messages::of(lang.unwrap_or(Lang::En));
     match stage {
-        Stage::Validated if ko => "입력 확인 완료".into(),
-        Stage::Validated => "input validated".into(),
-        Stage::Planned { files } if ko => format!("파일 {files}개 계획 완료"),
-        Stage::Planned { files } => format!("planned {files} files"),
-        Stage::Applying if ko => "파일 쓰는 중".into(),
-        Stage::Applying => "writing files".into(),
-        Stage::Done if ko => "완료".into(),
-        Stage::Done => "done".into(),
+        Stage::Validated => say.stage_validated(),
+        Stage::Planned { files } => say.stage_planned(files),
+        Stage::Applying => say.stage_applying(),
+        Stage::Done => say.stage_done(),
     }
 }
 

@@ -245,15 +245,10 @@ pub fn report_result(report: &Report) -> CallToolResult {
 /// A report-shaped result for an input the pipeline never saw (a bad run option) or a run that
 /// failed ([`Error`] texts hold no input values, so no secrets).
 pub fn failure_result(skill: &str, status: Status, lang: Option<Lang>, errors: Vec<FieldError>) -> CallToolResult {
-    let ko = lang == Some(Lang::Ko);
     let message = match status {
         Status::Invalid => {
             let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-            if ko {
-                format!("입력이 올바르지 않아 아무것도 쓰지 않았습니다: {}.", fields.join(", "))
-            } else {
-                format!("The input is invalid, nothing was written: {}.", fields.join(", "))
-            }
+            lang.unwrap_or(Lang::En).say().report_invalid(&fields.join(", "))
         }
         _ => errors.first().map(|e| e.message.clone()).unwrap_or_default(),
     };

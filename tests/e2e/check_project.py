@@ -3,7 +3,7 @@
     python check_project.py PROJECT_DIR --venv VENV_DIR
 
 Runs the generated code for real, with cwd = PROJECT_DIR and the venv's tools:
-ruff, the whole Alembic cycle (autogenerate, upgrade, check, downgrade, upgrade,
+ruff (rules and format), mypy --strict, the whole Alembic cycle (autogenerate, upgrade, check, downgrade, upgrade,
 current, history, offline SQL, a second autogenerate that must be empty), then a
 FastAPI app (app_main.py, copied to app/main.py) served by uvicorn on a free port,
 spoken to over real HTTP. Exits 0 when all pass; on failure prints the failing
@@ -28,6 +28,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 VERSIONS = Path("app/infrastructure/database/migrations/versions")
+# Under the package, wherever the layout put it (`app`, `src/shop`).
+PACKAGE_VERSIONS = Path("infrastructure/database/migrations/versions")
 COMMAND_TIMEOUT = 180
 
 
@@ -36,8 +38,11 @@ class CheckError(Exception):
 
 
 class Project:
-    def __init__(self, root: Path, venv: Path) -> None:
+    def __init__(self, root: Path, venv: Path, package: str = "app") -> None:
         self.root = root
+        # The generated package, relative to root (`app`, `src/shop`).
+        self.package = package
+        self.versions = Path(package) / PACKAGE_VERSIONS
         self.bin = venv / "bin"
         # The project's .env is the only source of the URL: drop what the caller's
         # environment could override it with.
@@ -75,7 +80,7 @@ class Project:
         return output
 
     def revisions(self) -> list[Path]:
-        return sorted((self.root / VERSIONS).glob("*.py"))
+        return sorted((self.root / self.versions).glob("*.py"))
 
 
 def step(text: str) -> None:
@@ -96,9 +101,13 @@ def check_requirements(project: Project) -> None:
         try:
             installed = version(requirement.name)
         except PackageNotFoundError:
-            raise CheckError(f"requirements.txt names {requirement.name}, which the test venv lacks") from None
+            raise CheckError(
+                f"requirements.txt names {requirement.name}, which the test venv lacks"
+            ) from None
         if not requirement.specifier.contains(installed, prereleases=True):
-            raise CheckError(f"requirements.txt asks for {requirement}, but the checks run on {installed}")
+            raise CheckError(
+                f"requirements.txt asks for {requirement}, but the checks run on {installed}"
+            )
     step("requirements.txt is met by the tested versions")
 
 
@@ -127,6 +136,12 @@ def check_ruff(project: Project) -> None:
         str(VERSIONS),
         "app",
     )
+
+
+def check_types(project: Project) -> None:
+    # Every generated Python file, strictly, as a user's CI would check it (no plugins: neither
+    # SQLAlchemy's nor pydantic's), before the app and any migration are added.
+    project.run("mypy", "--strict", "--no-incremental", project.package)
 
 
 def check_alembic(project: Project) -> None:
@@ -218,8 +233,10 @@ Expect = Callable[..., object]
 
 
 @contextlib.contextmanager
-def served(project: Project) -> Iterator[Expect]:
-    """uvicorn serving the project's `app.main:app` on a free port until the block ends.
+def served(
+    project: Project, target: str = "app.main:app", app_dir: str = "."
+) -> Iterator[Expect]:
+    """uvicorn serving `target` (imported from `app_dir`) on a free port until the block ends.
 
     Yields `expect(method, path, code, body=None)`: the request's JSON answer, or a CheckError when
     the status differs. A failure in the block carries uvicorn's log; a traceback in the log after
@@ -230,8 +247,8 @@ def served(project: Project) -> Iterator[Expect]:
     log = project.root / "uvicorn.log"
     with log.open("w") as log_file:
         server = subprocess.Popen(
-            [str(project.bin / "python"), "-m", "uvicorn", "app.main:app"]
-            + ["--host", "127.0.0.1", "--port", str(port)],
+            [str(project.bin / "python"), "-m", "uvicorn", target]
+            + ["--app-dir", app_dir, "--host", "127.0.0.1", "--port", str(port)],
             cwd=project.root,
             env=project.env,
             stdout=log_file,
@@ -334,6 +351,7 @@ def main() -> int:
     try:
         check_requirements(project)
         check_ruff(project)
+        check_types(project)
         check_models_and_engine(project)
         check_alembic(project)
         if not args.skip_http:

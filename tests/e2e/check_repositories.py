@@ -2,6 +2,16 @@
 Author and Post (Post.author_id references Author).
 
     python check_repositories.py PROJECT_DIR --venv VENV_DIR
+        [--package PKG --module PREFIX --import-root DIR --generated-only]
+
+PROJECT_DIR is where alembic.ini is (a backend's subdirectory); PKG the generated package under
+it (default `app`; `src/shop` in a src layout; `app` imported as the top, with `PYTHONPATH=app`,
+in a flat layout), PREFIX how its modules are imported (default `app.`; `shop.`; empty), DIR
+the import root the project runs with (default `.`; `src`; `app`), which alembic.ini's
+`prepend_sys_path` must name. ruff knows DIR as the first-party root, mypy gets it as MYPYPATH
+(with explicit package bases, so a wrong root fails), uvicorn as `--app-dir`, and the app's
+imports take PREFIX. --generated-only lints the generated files only (a fixture's own code is not
+the skill's); otherwise the whole project.
 
 ruff (rules and format) and mypy --strict on the generated code; Alembic autogenerate
 creates both tables with their constraints and indexes, upgrade, check, downgrade and
@@ -13,7 +23,6 @@ HTTP. Exits 0 when all pass. Reuses check_project.py's runner.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -22,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from check_project import (
     HERE,
-    VERSIONS,
     CheckError,
     Project,
     check_ruff,
@@ -31,27 +39,78 @@ from check_project import (
 )
 
 GENERATED = [
-    "app/domain/repositories",
-    "app/infrastructure/repositories",
-    "app/schemas",
-    "app/api/v1/dependencies/author_repository.py",
-    "app/api/v1/dependencies/post_repository.py",
-    "app/infrastructure/database/models/author.py",
-    "app/infrastructure/database/models/post.py",
-    "app/infrastructure/database/models/__init__.py",
+    "domain/repositories",
+    "infrastructure/repositories",
+    "schemas",
+    "api/v1/dependencies/author_repository.py",
+    "api/v1/dependencies/post_repository.py",
+    "infrastructure/database/models/author.py",
+    "infrastructure/database/models/post.py",
+    "infrastructure/database/models/__init__.py",
 ]
 
 
-def check_types(project: Project) -> None:
-    # The repository-pattern files, strictly; what they import is read, not reported.
+def generated(project: Project) -> list[str]:
+    return [f"{project.package}/{path}" for path in GENERATED]
+
+
+def check_types(project: Project, import_root: str) -> None:
+    # The repository-pattern files, strictly; what they import is read, not reported. Module
+    # names come from the import root only, as Python finds them when the project runs.
+    project.env["MYPYPATH"] = import_root
     project.run(
-        "mypy", "--strict", "--follow-imports=silent", "--no-incremental", *GENERATED
+        "mypy",
+        "--strict",
+        "--explicit-package-bases",
+        "--follow-imports=silent",
+        "--no-incremental",
+        *generated(project),
+    )
+
+
+def check_generated_ruff(project: Project, import_root: str) -> None:
+    """ruff on the generated files only, `import_root` its first-party root (import sorting)."""
+    package = project.package
+    files = [
+        *generated(project),
+        f"{package}/infrastructure/database",
+        f"{package}/api/v1/dependencies",
+    ]
+    exclude = str(project.versions)
+    project.run(
+        "ruff",
+        "check",
+        "--isolated",
+        "--config",
+        f"src = [{import_root!r}]",
+        "--no-cache",
+        "--target-version",
+        "py311",
+        "--select",
+        "E,F,W,I,UP,B,SIM,RUF,N,ASYNC",
+        "--extend-exclude",
+        exclude,
+        *files,
+    )
+    project.run(
+        "ruff",
+        "format",
+        "--isolated",
+        "--no-cache",
+        "--check",
+        "--extend-exclude",
+        exclude,
+        *files,
     )
 
 
 def backend(project: Project) -> str:
     """The database kind of the project's URL (`.env`): postgresql, mysql or sqlite."""
-    for line in (project.root / ".env").read_text().splitlines():
+    # The app's .env, or the repository's top one above a backend's directory.
+    env = project.root / ".env"
+    if not env.exists():
+        env = project.root.parent / ".env"
+    for line in env.read_text().splitlines():
         if line.startswith("DATABASE_URL="):
             return line.split("=", 1)[1].strip("'\"").split(":", 1)[0].split("+", 1)[0]
     raise CheckError(".env has no DATABASE_URL")
@@ -59,7 +118,7 @@ def backend(project: Project) -> str:
 
 def check_alembic(project: Project) -> None:
     if project.revisions():
-        raise CheckError(f"{VERSIONS} is not empty before the first revision")
+        raise CheckError(f"{project.versions} is not empty before the first revision")
     project.run("alembic", "revision", "--autogenerate", "-m", "Add authors and posts")
     revisions = project.revisions()
     if len(revisions) != 1:
@@ -96,9 +155,20 @@ def check_alembic(project: Project) -> None:
     step("a second autogenerate is empty")
 
 
-def check_http(project: Project) -> None:
-    shutil.copyfile(HERE / "repo_app_main.py", project.root / "app" / "main.py")
-    with served(project) as expect:
+def check_import_root(project: Project, import_root: str) -> None:
+    """alembic.ini imports the project from the root the other checks are given."""
+    ini = (project.root / "alembic.ini").read_text()
+    line = f"prepend_sys_path = {import_root}\n"
+    if line not in ini:
+        raise CheckError(f"alembic.ini lacks {line!r}:\n{ini}")
+    step(f"alembic.ini: {line.strip()}")
+
+
+def check_http(project: Project, module: str, import_root: str) -> None:
+    # The app as the package's main module, its `app.` imports taking the layout's prefix.
+    app = (HERE / "repo_app_main.py").read_text().replace("\nfrom app.", f"\nfrom {module}")
+    (project.root / project.package / "main.py").write_text(app)
+    with served(project, f"{module}main:app", import_root) as expect:
         author = expect(
             "POST",
             "/authors",
@@ -173,18 +243,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("project", type=Path)
     parser.add_argument("--venv", type=Path, default=Path(sys.prefix))
+    parser.add_argument("--package", default="app")
+    parser.add_argument("--module", default="app.")
+    parser.add_argument("--import-root", default=".")
+    parser.add_argument("--generated-only", action="store_true")
     args = parser.parse_args()
-    project = Project(args.project.resolve(), args.venv.resolve())
+    project = Project(args.project.resolve(), args.venv.resolve(), args.package)
+    root = args.import_root
     started = time.monotonic()
     try:
-        check_ruff(project)
-        check_types(project)
+        check_import_root(project, root)
+        if args.generated_only:
+            check_generated_ruff(project, root)
+        else:
+            check_ruff(project)
+        check_types(project, root)
         check_alembic(project)
-        check_http(project)
+        check_http(project, args.module, root)
     except CheckError as exc:
         print(f"FAIL {exc}", flush=True)
         return 1
-    print(f"repository e2e check passed in {time.monotonic() - started:.1f}s", flush=True)
+    print(
+        f"repository e2e check passed in {time.monotonic() - started:.1f}s", flush=True
+    )
     return 0
 
 

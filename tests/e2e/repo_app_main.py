@@ -1,7 +1,9 @@
 """FastAPI app for the repository-pattern end-to-end check.
 
-Copied into the generated project as app/main.py by check_repositories.py. Every
-route goes through the generated repositories (Author, Post) and schemas.
+Written into the generated package as its main.py by check_repositories.py, which
+replaces the `app.` of the imports below with the layout's module prefix (`shop.` in a
+src layout, nothing in a flat one). Every route goes through the generated repositories
+(Author, Post) and schemas.
 """
 
 from typing import Any

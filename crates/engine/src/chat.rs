@@ -92,7 +92,7 @@ pub fn reply(registry: &Registry, text: &str, lang: Option<Lang>) -> Reply {
 }
 
 fn message(registry: &Registry, lang: Lang, matches: &[SkillMatch], ambiguous: bool, near: &[NearMiss]) -> String {
-    let ko = lang == Lang::Ko;
+    let say = lang.say();
     if ambiguous {
         let best = matches[0].matched.score;
         let close: Vec<String> = matches
@@ -100,20 +100,10 @@ fn message(registry: &Registry, lang: Lang, matches: &[SkillMatch], ambiguous: b
             .filter(|m| best - m.matched.score <= crate::trigger::CLOSE)
             .map(|m| format!("{} ({})", m.matched.skill, m.title))
             .collect();
-        return if ko {
-            format!("여러 스킬이 비슷하게 맞습니다: {}. 어느 것인지 알려 주세요.", close.join(", "))
-        } else {
-            format!("More than one skill fits this request: {}. Say which one.", close.join(", "))
-        };
+        return say.chat_ambiguous(&close.join(", "));
     }
     match (matches.first(), near.first()) {
-        (Some(m), _) if m.missing_inputs.is_empty() => {
-            if ko {
-                format!("{}: 필요한 입력이 모두 있습니다. 실행할 수 있습니다.", m.title)
-            } else {
-                format!("{}: every required input is there; ready to run.", m.title)
-            }
-        }
+        (Some(m), _) if m.missing_inputs.is_empty() => say.chat_ready(&m.title),
         (Some(m), _) => {
             let questions: Vec<&str> = m.missing_inputs.iter().map(|q| q.question.as_str()).collect();
             format!("{}: {}", m.title, questions.join(" "))
@@ -121,36 +111,14 @@ fn message(registry: &Registry, lang: Lang, matches: &[SkillMatch], ambiguous: b
         (None, Some(n)) => {
             let id = &n.matched.skill;
             let example = registry.get(id).map(|s| example(s, lang)).unwrap_or_default();
-            match (n.matched.why.note, ko) {
-                (Some(Note::Question), true) => format!(
-                    "{}에 대한 질문으로 보여 아무것도 실행하지 않았습니다. {id}: {} 실행하려면 예: \"{example}\"",
-                    topic(n),
-                    n.about
-                ),
-                (Some(Note::Question), false) => format!(
-                    "That reads as a question about {}, not a request to run a skill, so nothing was started. {id}: {} To run it, say e.g. \"{example}\".",
-                    topic(n),
-                    n.about
-                ),
-                (_, true) => {
-                    format!(
-                        "요청에 맞는 스킬이 없습니다. {id}을(를) 찾으셨나요? {} 실행하려면 예: \"{example}\"",
-                        n.about
-                    )
-                }
-                (_, false) => format!(
-                    "No skill matches that request. Did you mean {id}? It {} To run it, say e.g. \"{example}\".",
-                    lower_first(&n.about)
-                ),
+            match n.matched.why.note {
+                Some(Note::Question) => say.chat_question(topic(n), id, &n.about, &example),
+                _ => say.chat_near_miss(id, &n.about, &example),
             }
         }
         (None, None) => {
             let example = registry.skills().first().map(|s| example(s, lang)).unwrap_or_default();
-            if ko {
-                format!("어떤 스킬에도 해당하지 않습니다. 예: \"{example}\"")
-            } else {
-                format!("No skill matches that request. Try e.g. \"{example}\".")
-            }
+            say.chat_no_match(&example)
         }
     }
 }
@@ -176,11 +144,6 @@ fn example(skill: &Skill, lang: Lang) -> String {
     list.iter().find(|p| p.contains(' ')).or(list.first()).cloned().unwrap_or_default()
 }
 
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
-}
-
 fn describe(skill: &Skill, matched: TriggerMatch, text: &str, lang: Lang) -> SkillMatch {
     let input = extract(skill, text);
     let missing_inputs = skill
@@ -198,11 +161,7 @@ fn describe(skill: &Skill, matched: TriggerMatch, text: &str, lang: Lang) -> Ski
 /// How to ask for `field`, in `lang`, with the schema's hint.
 pub fn question(skill: &Skill, field: &str, lang: Lang) -> String {
     let hint = skill.hint(field, lang).unwrap_or_default();
-    if lang == Lang::Ko {
-        format!("{field}을(를) 알려 주세요 ({hint}).")
-    } else {
-        format!("What is {field}? ({hint})")
-    }
+    lang.say().ask_field(field, hint)
 }
 
 /// The input values `text` holds for `skill`. What to look for comes from the schema:

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde::Deserialize;
 
+use crate::messages::{Lang, UrlPart};
 use crate::secret::Secret;
-use crate::trigger::Lang;
 
 /// The step as written in `skill.json`.
 #[derive(Debug, Clone, Deserialize)]
@@ -86,23 +86,14 @@ pub fn derive(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
     // `.env` readers (python-dotenv, compose) expand `${NAME}` even inside quotes; a password is
     // percent-encoded, so only a database name, path or query can still hold one.
     if derived.url.expose().contains("${") {
-        return Err(UrlError {
-            field: format!("/{}", spec.url_field),
-            message: match lang {
-                Lang::Ko => "`${`가 들어 있습니다. .env를 읽는 도구가 변수로 바꿔 버리니 데이터베이스 이름·경로·쿼리에서 빼거나 `$`를 `%24`로 쓰세요".into(),
-                Lang::En => "holds `${`, which .env readers expand as a variable; remove it from the database name, path or query, or write `$` as `%24`".into(),
-            },
-        });
+        return Err(UrlError { field: format!("/{}", spec.url_field), message: lang.say().url_dollar_brace() });
     }
     Ok(derived)
 }
 
 fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Result<Derived, UrlError> {
-    let ko = lang == Lang::Ko;
-    let url_err = |en: String, ko_text: String| UrlError {
-        field: format!("/{}", spec.url_field),
-        message: if ko { ko_text } else { en },
-    };
+    let say = lang.say();
+    let url_err = |message: String| UrlError { field: format!("/{}", spec.url_field), message };
     // A pasted URL may come in quotes or angle brackets. A closing one is taken off only when the
     // URL opened with one (`db"` may be a database name), so a derived URL reads back the same.
     let quote = |c| c == '"' || c == '\'' || c == '<' || c == '>';
@@ -113,10 +104,7 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
     let url = url.get(..5).filter(|p| p.eq_ignore_ascii_case("jdbc:")).map_or(url, |_| &url[5..]);
     let kinds = spec.dialects.keys().cloned().collect::<Vec<_>>().join(", ");
     let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(url_err(
-            "is not a database URL (no `scheme://`); write it as e.g. `postgresql://user:password@localhost:5432/app` or `sqlite:///./app.db`".to_string(),
-            "데이터베이스 URL이 아닙니다 (`scheme://` 없음). 예: `postgresql://user:password@localhost:5432/app` 또는 `sqlite:///./app.db` 형식으로 쓰세요".to_string(),
-        ));
+        return Err(url_err(say.url_no_scheme()));
     };
     // A scheme is letters, digits, `+ . -`: anything else before the first `://` is not one, and
     // is never echoed (it may hold a user name and password).
@@ -125,82 +113,39 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
             && s.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
     };
     if !is_scheme(scheme) {
-        return Err(url_err(
-            "does not start with a scheme (`postgresql://`, `mysql://`, `sqlite://`); write it as e.g. `postgresql://user:password@localhost:5432/app`".to_string(),
-            "스킴(`postgresql://`, `mysql://`, `sqlite://`)으로 시작하지 않습니다. 예: `postgresql://user:password@localhost:5432/app` 형식으로 쓰세요".to_string(),
-        ));
+        return Err(url_err(say.url_bad_scheme()));
     }
     // A second `scheme://` means two URLs run together (or an unencoded `://` in a password):
     // which part is the password cannot be told, so nothing is guessed.
     if rest.contains("://") {
-        return Err(url_err(
-            "holds a second `://`; give one URL, and percent-encode `:` and `/` in a password (`%3A`, `%2F`)"
-                .to_string(),
-            "`://`가 두 번 들어 있습니다. URL 하나만 쓰고, 비밀번호의 `:`와 `/`는 퍼센트 인코딩하세요 (`%3A`, `%2F`)"
-                .to_string(),
-        ));
+        return Err(url_err(say.url_two_schemes()));
     }
     let scheme_lc = scheme.to_ascii_lowercase();
     let Some((kind, dialect)) = spec.dialects.iter().find(|(_, d)| d.schemes.contains(&scheme_lc)) else {
-        return Err(url_err(
-            format!("uses `{scheme}://`, which this skill does not support; use a {kinds} URL"),
-            format!("`{scheme}://`는 지원하지 않는 URL입니다. {kinds} URL을 쓰세요"),
-        ));
+        return Err(url_err(say.url_unsupported(scheme, &kinds)));
     };
     if let Some(given) = db_type
         && given != kind
     {
         return Err(UrlError {
             field: format!("/{}", spec.type_field),
-            message: {
-                let (url_field, type_field) = (&spec.url_field, &spec.type_field);
-                if ko {
-                    format!(
-                        "\"{given}\"이지만 {url_field}은 {kind} URL입니다. {type_field}을 \"{kind}\"로 바꾸거나 생략하세요 (URL에서 정해집니다), 또는 {given} URL을 쓰세요"
-                    )
-                } else {
-                    format!(
-                        "is \"{given}\" but {url_field} is a {kind} URL; set {type_field} to \"{kind}\" or leave it out (the URL decides), or give a {given} URL"
-                    )
-                }
-            },
+            message: { lang.say().url_type_mismatch(given, &spec.url_field, kind, &spec.type_field) },
         });
     }
     let rewritten_from = (scheme != dialect.async_scheme).then(|| format!("{scheme}://"));
-    let escaped_name = |part: &str| {
-        url_err(
-            format!(
-                "holds a percent-escape (`%XX`) in its {part}, which SQLAlchemy 2.0 keeps as written and 2.1 decodes; write the character itself, or rename it"
-            ),
-            format!(
-                "{}에 퍼센트 이스케이프(`%XX`)가 있습니다. SQLAlchemy 2.0은 그대로, 2.1은 풀어서 읽으니 문자를 그대로 쓰거나 이름을 바꾸세요",
-                if part == "path" { "경로" } else { "데이터베이스 이름" }
-            ),
-        )
-    };
+    let escaped_name = |part: UrlPart| url_err(say.url_escaped_name(part));
     if dialect.file {
         if !(rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')) {
-            return Err(url_err(
-                format!(
-                    "names a host for a file database; use three slashes for a relative path (`{scheme}:///./app.db`) or four for an absolute one (`{scheme}:////data/app.db`)"
-                ),
-                format!(
-                    "파일 데이터베이스 URL에 호스트가 있습니다. 상대 경로는 슬래시 세 개(`{scheme}:///./app.db`), 절대 경로는 네 개(`{scheme}:////data/app.db`)로 쓰세요"
-                ),
-            ));
+            return Err(url_err(say.url_file_host(scheme)));
         }
         if has_escape(rest.split('?').next().unwrap_or_default()) {
-            return Err(escaped_name("path"));
+            return Err(escaped_name(UrlPart::Path));
         }
         let url = format!("{}://{rest}", dialect.async_scheme);
         // A file database has no password; text that reads as one (`?x=1:pw@h`, `?password=`)
         // is refused rather than copied into `.env.example`.
         if crate::secret::redact(&url) != url {
-            return Err(url_err(
-                "holds what reads as a password or a secret value, which a file database does not use; remove it"
-                    .to_string(),
-                "비밀번호나 비밀 값으로 읽히는 부분이 있습니다. 파일 데이터베이스는 쓰지 않으니 지우세요".to_string(),
-            ));
+            return Err(url_err(say.url_file_secret()));
         }
         return Ok(Derived {
             db_type: kind.clone(),
@@ -214,23 +159,13 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
 
     let parts = split_network(rest).map_err(|problem| match problem {
         Problem::Ambiguous(chars) => ambiguous(chars, lang, &spec.url_field),
-        Problem::Unreadable => url_err(
-            format!("cannot be read: expected `{scheme}://user:password@host:port/database`"),
-            format!("URL을 읽을 수 없습니다. `{scheme}://user:password@host:port/database` 형식이어야 합니다"),
-        ),
+        Problem::Unreadable => url_err(say.url_unreadable(scheme)),
     })?;
     // Raw spaces and control characters only survive (encoded) in the user name and password.
     let spaced = |part: &str| part.chars().any(|c| c.is_whitespace() || c.is_control());
-    let named = [
-        (Some(parts.host), "host", "호스트"),
-        (parts.database, "database", "데이터베이스 이름"),
-        (parts.query, "query", "쿼리"),
-    ];
-    if let Some((_, en, ko_part)) = named.into_iter().find(|(part, _, _)| part.is_some_and(spaced)) {
-        return Err(url_err(
-            format!("has a space or control character in its {en}; remove it, or percent-encode it (a space is `%20`)"),
-            format!("{ko_part}에 공백이나 제어 문자가 있습니다. 지우거나 퍼센트 인코딩하세요 (공백은 `%20`)"),
-        ));
+    let named = [(Some(parts.host), UrlPart::Host), (parts.database, UrlPart::Database), (parts.query, UrlPart::Query)];
+    if let Some((_, part)) = named.into_iter().find(|(text, _)| text.is_some_and(spaced)) {
+        return Err(url_err(say.url_space(part)));
     }
     // The port is not echoed: `host:secret` may be a user name and password without the `@`.
     if let Some(port) = parts.port
@@ -238,32 +173,17 @@ fn derive_url(spec: &Spec, url: &str, db_type: Option<&str>, lang: Lang) -> Resu
             || !port.bytes().all(|b| b.is_ascii_digit())
             || port.parse::<u32>().map_or(true, |p| p == 0 || p > 65535))
     {
-        return Err(url_err(
-            "has a port that is not a port number (1-65535), e.g. `localhost:5432`; if a user name and password come before the host, end them with `@`".to_string(),
-            "포트가 올바른 포트 번호(1-65535)가 아닙니다. 예: `localhost:5432`. 호스트 앞에 사용자 이름과 비밀번호가 있다면 `@`로 끝내세요".to_string(),
-        ));
+        return Err(url_err(say.url_bad_port()));
     }
     if dialect.require_database && parts.database.is_none_or(str::is_empty) {
-        return Err(url_err(
-            format!("names no database; add it after the host, e.g. `{scheme}://user:password@localhost:3306/app`"),
-            format!(
-                "데이터베이스 이름이 없습니다. 호스트 뒤에 붙이세요. 예: `{scheme}://user:password@localhost:3306/app`"
-            ),
-        ));
+        return Err(url_err(say.url_no_database(scheme)));
     }
     if parts.database.is_some_and(has_escape) {
-        return Err(escaped_name("database name"));
+        return Err(escaped_name(UrlPart::Database));
     }
-    let not_text = |part: &str, ko_part: &str| {
-        url_err(
-            format!(
-                "has percent-escapes in its {part} that are not UTF-8 text; SQLAlchemy would read them as `\u{FFFD}`"
-            ),
-            format!("{ko_part}의 퍼센트 이스케이프가 UTF-8 텍스트가 아닙니다. SQLAlchemy가 `\u{FFFD}`로 읽게 됩니다"),
-        )
-    };
-    let user = parts.user.map(|u| decode(u).ok_or_else(|| not_text("user name", "사용자 이름"))).transpose()?;
-    let password = parts.password.map(|p| decode(p).ok_or_else(|| not_text("password", "비밀번호"))).transpose()?;
+    let not_text = |part: UrlPart| url_err(say.url_not_utf8(part));
+    let user = parts.user.map(|u| decode(u).ok_or_else(|| not_text(UrlPart::User))).transpose()?;
+    let password = parts.password.map(|p| decode(p).ok_or_else(|| not_text(UrlPart::Password))).transpose()?;
     let mut query: Vec<(String, String, bool)> = Vec::new();
     for pair in parts.query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -330,17 +250,7 @@ enum Problem {
 fn ambiguous(chars: Vec<char>, lang: Lang, field: &str) -> UrlError {
     let quoted = chars.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
     let fixes = chars.iter().map(|c| format!("`{c}` -> `%{:02X}`", *c as u32)).collect::<Vec<_>>().join(", ");
-    UrlError {
-        field: format!("/{field}"),
-        message: match lang {
-            Lang::Ko => format!(
-                "URL을 두 가지 이상으로 읽을 수 있어 추측하지 않습니다: {quoted}가 비밀번호의 일부인지 URL의 구분자인지 알 수 없습니다. 비밀번호·사용자 이름·데이터베이스 이름·쿼리 값 안의 것은 퍼센트 인코딩하세요 ({fixes}). 그대로 두는 `@`는 호스트 바로 앞의 하나뿐이어야 합니다"
-            ),
-            Lang::En => format!(
-                "can be read in more than one way, so it is not guessed: {quoted} may be part of the password or split the URL; percent-encode each one inside the password, user name, database name or a query value ({fixes}), so that the only raw `@` is the one just before the host"
-            ),
-        },
-    }
+    UrlError { field: format!("/{field}"), message: lang.say().url_ambiguous(&quoted, &fixes) }
 }
 
 struct NetworkParts<'a> {

@@ -51,35 +51,13 @@ impl Verdict {
     /// Why a file that holds secrets must not be left at `rel` with this verdict, in `lang`;
     /// `None` when git would not commit it.
     pub fn conflict(&self, rel: &str, lang: Lang) -> Option<String> {
-        let ko = lang == Lang::Ko;
+        let say = lang.say();
         Some(match self {
             Verdict::NoRepository | Verdict::Ignored => return None,
-            Verdict::Tracked if ko => format!(
-                "git이 추적하는 파일이라 비밀번호가 커밋됩니다. 추적을 끊은 뒤(`git rm --cached {rel}`) 다시 실행하세요"
-            ),
-            Verdict::Tracked => format!(
-                "is tracked by git, so the password would be committed; untrack it (`git rm --cached {rel}`), then run again"
-            ),
-            Verdict::NotIgnored { rule: Some(r) } if ko => format!(
-                "git이 이 파일을 커밋하게 되어 비밀번호가 새어 나갑니다: {}의 {}번째 줄 `{}`가 무시를 취소합니다. 그 줄을 지우거나 그 뒤에 `{rel}`을 무시하는 줄을 둔 뒤 다시 실행하세요",
-                r.source, r.line, r.pattern
-            ),
-            Verdict::NotIgnored { rule: Some(r) } => format!(
-                "would be committed by git, password and all: `{}` ({}, line {}) re-includes it; remove that line, or ignore `{rel}` after it, then run again",
-                r.pattern, r.source, r.line
-            ),
-            Verdict::NotIgnored { rule: None } if ko => format!(
-                "git이 이 파일을 커밋하게 되어 비밀번호가 새어 나갑니다: 이 파일을 무시하는 규칙이 없습니다. .gitignore에 `{rel}`을 추가한 뒤 다시 실행하세요"
-            ),
-            Verdict::NotIgnored { rule: None } => format!(
-                "would be committed by git, password and all: no ignore rule covers it; add `{rel}` to .gitignore, then run again"
-            ),
-            Verdict::Unknown { why } if ko => format!(
-                "git이 이 파일을 커밋할지 알 수 없습니다 ({why}). 원인을 고치거나 `git check-ignore -v {rel}`로 확인한 뒤 다시 실행하세요"
-            ),
-            Verdict::Unknown { why } => format!(
-                "cannot tell whether git would commit it ({why}); fix that, or check with `git check-ignore -v {rel}`, then run again"
-            ),
+            Verdict::Tracked => say.git_tracked(rel),
+            Verdict::NotIgnored { rule: Some(r) } => say.git_reincluded(rel, &r.pattern, &r.source, r.line),
+            Verdict::NotIgnored { rule: None } => say.git_not_ignored(rel),
+            Verdict::Unknown { why } => say.git_unknown(rel, why),
         })
     }
 }

@@ -53,16 +53,9 @@ impl Secrets {
 
 /// Validates `input` for `skill`. Errors are in `lang`.
 pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, Vec<FieldError>> {
-    let ko = lang == Lang::Ko;
+    let say = lang.say();
     let Some(object) = input.as_object() else {
-        return Err(vec![FieldError {
-            field: String::new(),
-            message: if ko {
-                format!("입력은 JSON 객체여야 합니다. 예: {{\"{}\": \".\"}}", skill.project_field())
-            } else {
-                format!("the input must be a JSON object, e.g. {{\"{}\": \".\"}}", skill.project_field())
-            },
-        }]);
+        return Err(vec![FieldError { field: String::new(), message: say.input_not_object(skill.project_field()) }]);
     };
     let mut notes = Vec::new();
     let input = &normalize_enums(skill, object, lang, &mut notes);
@@ -89,19 +82,11 @@ pub fn prepare(skill: &Skill, input: &Value, lang: Lang) -> Result<ValidInput, V
                 if let Some(from) = &derived.rewritten_from {
                     let to = derived.url_redacted.split("://").next().unwrap_or_default();
                     let field = &spec.url_field;
-                    notes.push(if ko {
-                        format!("{field}의 {from}를 비동기 드라이버 {to}://로 바꿨습니다")
-                    } else {
-                        format!("{field}: {from} was rewritten to the async driver's {to}://")
-                    });
+                    notes.push(say.input_url_rewritten(field, from, to));
                 }
                 if given.is_none() {
                     let (field, kind) = (&spec.type_field, &derived.db_type);
-                    notes.push(if ko {
-                        format!("{field}을(를) URL에서 \"{kind}\"(으)로 정했습니다")
-                    } else {
-                        format!("{field} \"{kind}\" was taken from the URL")
-                    });
+                    notes.push(say.input_type_from_url(field, kind));
                 }
                 context.insert(spec.url_field.clone(), Value::String(derived.url_redacted));
                 context.insert(format!("{}Example", spec.url_field), Value::String(derived.url_example));
@@ -203,11 +188,7 @@ fn normalize_enums(skill: &Skill, object: &Map<String, Value>, lang: Lang, notes
         let alias = prop.get("x-aliases").and_then(|a| a.get(&key)).and_then(Value::as_str);
         if let Some(value) = options.iter().copied().find(|o| o.to_lowercase() == key).or(alias) {
             out.insert(name.clone(), Value::String(value.to_owned()));
-            notes.push(if lang == Lang::Ko {
-                format!("{name} \"{given}\"을(를) \"{value}\"로 읽었습니다")
-            } else {
-                format!("{name} \"{given}\" was read as \"{value}\"")
-            });
+            notes.push(lang.say().input_enum_read_as(name, given, value));
         }
     }
     Value::Object(out)
@@ -216,7 +197,7 @@ fn normalize_enums(skill: &Skill, object: &Map<String, Value>, lang: Lang, notes
 /// A schema failure in words: what is wrong, then the field's own hint (`x-hint`) on how to fix it.
 fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) -> Vec<FieldError> {
     use jsonschema::error::ValidationErrorKind as K;
-    let ko = lang == Lang::Ko;
+    let say = lang.say();
     let mut field = error.instance_path().as_str().to_owned();
     let props = skill.input_schema.get("properties").and_then(Value::as_object);
     let known =
@@ -225,80 +206,40 @@ fn describe(skill: &Skill, error: &jsonschema::ValidationError<'_>, lang: Lang) 
         K::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             field = format!("{field}/{name}");
-            if ko { "필수 항목이 없습니다".to_owned() } else { "is required but missing".to_owned() }
+            say.input_required()
         }
         K::AdditionalProperties { unexpected } => {
             return unexpected
                 .iter()
                 .map(|name| {
-                    let message = match (ko, closest(name, props)) {
-                        (true, Some(s)) => {
-                            format!("알 수 없는 항목입니다. \"{s}\"를 뜻했다면 이름을 고치세요 (허용: {})", known())
-                        }
-                        (true, None) => format!("알 수 없는 항목입니다. 지우세요 (허용: {})", known()),
-                        (false, Some(s)) => format!("is not a known field; did you mean \"{s}\"? (known: {})", known()),
-                        (false, None) => format!("is not a known field; remove it (known: {})", known()),
-                    };
+                    let message = say.input_unknown_field(closest(name, props).as_deref(), &known());
                     FieldError { field: format!("{field}/{name}"), message }
                 })
                 .collect();
         }
         K::Type { kind } => {
             let expected = format!("{kind:?}").to_lowercase().replace("single(", "").replace(')', "");
-            if ko {
-                let korean = match expected.as_str() {
-                    "string" => "문자열",
-                    "number" => "숫자",
-                    "integer" => "정수",
-                    "boolean" => "true/false 값",
-                    "object" => "JSON 객체",
-                    "array" => "배열",
-                    other => other,
-                };
-                // 이어야 after a final consonant (문자열이어야), 여야 after a vowel (숫자여야).
-                let vowel_end = korean
-                    .chars()
-                    .last()
-                    .is_some_and(|c| ('가'..='힣').contains(&c) && (c as u32 - 0xAC00).is_multiple_of(28));
-                format!("{korean}{} 합니다", if vowel_end { "여야" } else { "이어야" })
-            } else {
-                let article = if expected.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
-                format!("must be {article} {expected}")
-            }
+            say.input_wrong_type(&expected)
         }
         K::Enum { options } => {
             let list = options
                 .as_array()
                 .map(|a| a.iter().map(Value::to_string).collect::<Vec<_>>().join(", "))
                 .unwrap_or_default();
-            if ko { format!("{} 중 하나여야 합니다", list) } else { format!("must be one of {list}") }
+            say.input_not_one_of(&list)
         }
-        K::MinLength { .. } => {
-            if ko {
-                "비어 있으면 안 됩니다".to_owned()
-            } else {
-                "must not be empty".to_owned()
-            }
-        }
-        K::MaxLength { limit } => {
-            if ko {
-                format!("{limit}자보다 깁니다")
-            } else {
-                format!("is longer than {limit} characters")
-            }
-        }
+        K::MinLength { .. } => say.input_empty(),
+        K::MaxLength { limit } => say.input_too_long(*limit),
         // The schema may say in words what its pattern means (`x-errors.pattern`).
         K::Pattern { pattern } => match skill.error_text(field.trim_start_matches('/'), "pattern", lang) {
             Some(text) => text,
-            None if ko => format!("형식이 맞지 않습니다 (패턴 {pattern})"),
-            None => format!("does not match the expected form ({pattern})"),
+            None => say.input_pattern(pattern),
         },
         _ => error.masked().to_string(),
     };
     let hint = skill.hint(field.trim_start_matches('/'), lang);
     let message = match hint {
-        Some(hint) if ko => format!("{what}. {hint}"),
-        Some(hint) => format!("{what}; {hint}"),
+        Some(hint) => say.input_with_hint(&what, hint),
         None => what,
     };
     vec![FieldError { field, message }]

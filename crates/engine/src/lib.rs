@@ -20,6 +20,7 @@ pub mod inspect;
 pub mod journal;
 pub mod locate;
 pub mod merge;
+pub mod messages;
 pub mod names;
 pub mod paths;
 pub mod pipeline;
@@ -37,7 +38,7 @@ pub mod state;
 pub mod trigger;
 
 pub use error::{Error, Result};
+pub use messages::Lang;
 pub use pipeline::{Request, Stage, run};
 pub use registry::Registry;
 pub use report::{Report, Status};
-pub use trigger::Lang;

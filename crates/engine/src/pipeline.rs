@@ -114,16 +114,14 @@ pub fn run(registry: &Registry, request: &Request, observe: &mut dyn FnMut(Stage
             Location::New { .. } => None,
         };
         if dir.as_ref().is_some_and(crate::journal::pending) {
-            notes.push(match lang {
-                Lang::Ko => "중단된 이전 실행의 저널(.skillrun/journal)이 있습니다. --dry-run 없이 실행하면 먼저 그것을 확인해 프로젝트를 이전 상태로 되돌립니다".into(),
-                Lang::En => "a journal is waiting in .skillrun/journal; the next run without --dry-run first checks it and, if an interrupted run of this machine left it, puts the project back as it was".into(),
-            });
+            notes.push(lang.say().journal_waiting());
         }
         (dir, None)
     };
     // Inspection: the project's facts, the skill's `let` values over them, then its refusals,
     // all before anything is planned.
     let mut input = input;
+    input.context.extend(resolved.values.clone());
     let owned = owned_files(project.as_ref(), skill.id())?;
     let facts = crate::inspect::inspect(project.as_ref(), &skill.spec.inspect, &owned)?;
     input.context.insert("project".into(), facts.to_value());
@@ -201,55 +199,27 @@ fn owned_files(
 
 /// A project path that cannot be used, as a field error in the request's language.
 fn project_error(error: &LocateError, field: &str, lang: Lang) -> FieldError {
-    let message = match (error, lang) {
-        (LocateError::NotADirectory { path }, Lang::Ko) => {
-            format!("{}은(는) 파일입니다. 프로젝트 디렉터리를 지정하세요", path.display())
-        }
-        (LocateError::Missing { path }, Lang::Ko) => format!(
-            "{}도 그 상위 디렉터리도 없습니다. 경로를 확인하거나 상위 디렉터리를 먼저 만드세요 (mkdir -p)",
-            path.display()
-        ),
-        (LocateError::Outside { roots, .. }, Lang::Ko) => {
-            format!("허용된 디렉터리 밖입니다. 다음 디렉터리 안의 경로를 지정하세요: {roots}")
-        }
-        (LocateError::NotADirectory { path }, Lang::En) => {
-            format!("{} is a file; give the project's directory", path.display())
-        }
-        (LocateError::Missing { path }, Lang::En) => format!(
-            "neither {} nor its parent directory exists; check the path, or create the parent first (mkdir -p)",
-            path.display()
-        ),
-        (LocateError::Outside { roots, .. }, Lang::En) => {
-            format!("is outside the allowed directories; give a path under {roots}")
-        }
-        (other, Lang::Ko) => format!("프로젝트 디렉터리를 열 수 없습니다: {other}"),
-        (other, Lang::En) => format!("cannot open the project directory: {other}"),
+    let say = lang.say();
+    let message = match error {
+        LocateError::NotADirectory { path } => say.project_is_file(&path.display().to_string()),
+        LocateError::Missing { path } => say.project_missing(&path.display().to_string()),
+        LocateError::Outside { roots, .. } => say.project_outside(&roots.to_string()),
+        other => say.project_unusable(&other.to_string()),
     };
     FieldError { field: format!("/{field}"), message }
 }
 
 fn not_writable(path: &Path, field: &str, lang: Lang) -> FieldError {
-    let message = match lang {
-        Lang::Ko => format!("{}에 쓸 권한이 없습니다. 쓰기 권한을 주거나 다른 디렉터리를 지정하세요", path.display()),
-        Lang::En => {
-            format!("{} is not writable by this user; grant write permission or give another directory", path.display())
-        }
-    };
+    let message = lang.say().project_not_writable(&path.display().to_string());
     FieldError { field: format!("/{field}"), message }
 }
 
 fn recovered_note(recovered: &crate::journal::Recovered, lang: Lang) -> String {
     use crate::journal::Recovered;
-    match (recovered, lang) {
-        (Recovered::RolledBack { files }, Lang::Ko) => {
-            format!("중단된 이전 실행을 되돌렸습니다 (파일 {files}개 복원). 그 다음에 이번 실행을 했습니다")
-        }
-        (Recovered::RolledBack { files }, Lang::En) => {
-            format!("an interrupted earlier run was rolled back first ({files} files put back as they were)")
-        }
-        (Recovered::CleanedUp, Lang::Ko) => "이전 실행이 남긴 저널을 정리했습니다".into(),
-        (Recovered::CleanedUp, Lang::En) => "removed the journal an earlier run left behind".into(),
-        (Recovered::Suspicious { reason }, _) => reason.clone(),
+    match recovered {
+        Recovered::RolledBack { files } => lang.say().recovered_rolled_back(*files),
+        Recovered::CleanedUp => lang.say().recovered_cleaned_up(),
+        Recovered::Suspicious { reason } => reason.clone(),
     }
 }
 

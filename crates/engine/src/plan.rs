@@ -154,11 +154,7 @@ pub fn plan(
                 if let Some(f) =
                     planner.files.iter_mut().find(|f| f.path.as_str() == path && f.action == FileAction::Updated)
                 {
-                    f.reason = Some(if lang == Lang::Ko {
-                        format!("클래스 {class}에 `{line}` 추가")
-                    } else {
-                        format!("added `{line}` to class {class}")
-                    });
+                    f.reason = Some(lang.say().plan_class_field(&class, &line));
                 }
             }
             Step::PythonStatement { path, statement, replace, keep, after, imports, when }
@@ -259,11 +255,7 @@ pub fn plan(
                 })?;
                 let written = planner.files.iter().any(|f| f.path.as_str() == path && f.action.writes());
                 for r in raised.iter().filter(|_| written) {
-                    notes.push(if lang == Lang::Ko {
-                        format!("{path}: {} {} -> {} (생성된 코드에 필요한 버전으로 올림)", r.name, r.from, r.to)
-                    } else {
-                        format!("{path}: raised {} from {} to {}, which the generated code needs", r.name, r.from, r.to)
-                    });
+                    notes.push(lang.say().plan_raised(&path, &r.name, &r.from, &r.to));
                 }
                 context.insert("dependencies".into(), Value::Array(wanted.into_iter().map(Value::String).collect()));
             }
@@ -424,12 +416,11 @@ impl Planner<'_> {
 
     /// `--skip-existing`: every conflict becomes a file left as it is.
     fn skip_conflicts(&mut self) {
-        let (en, ko) = ("skipped (--skip-existing)", "건너뜀 (--skip-existing)");
+        let tag = self.lang.say().plan_skipped();
         for f in self.files.iter_mut().filter(|f| f.action == FileAction::Conflict) {
             f.action = FileAction::Skipped;
             f.content = f.existing.clone().unwrap_or_default();
             let why = f.reason.take().unwrap_or_default();
-            let tag = if self.lang == Lang::Ko { ko } else { en };
             f.reason = Some(if why.is_empty() { tag.to_owned() } else { format!("{tag}: {why}") });
         }
     }
@@ -456,29 +447,12 @@ impl Planner<'_> {
         let (action, reason) = match &current {
             None => (FileAction::Created, None),
             Some(c) if *c == content => (FileAction::Unchanged, None),
-            Some(_) if if_exists == IfExists::Keep => {
-                (FileAction::Skipped, Some(self.text("exists; kept as it is", "이미 있어 그대로 둡니다")))
+            Some(_) if if_exists == IfExists::Keep => (FileAction::Skipped, Some(self.lang.say().plan_kept())),
+            Some(c) if self.written_by_skill(path, c) => {
+                (FileAction::Updated, Some(self.lang.say().plan_ours_updated()))
             }
-            Some(c) if self.written_by_skill(path, c) => (
-                FileAction::Updated,
-                Some(self.text(
-                    "written by this skill and not edited since; updated",
-                    "이 스킬이 만든 뒤 수정되지 않은 파일이라 갱신합니다",
-                )),
-            ),
-            Some(_) if self.force => (
-                FileAction::Updated,
-                Some(
-                    self.text("replaced (--force); the old file is backed up", "덮어씀 (--force), 이전 파일은 백업됨"),
-                ),
-            ),
-            Some(_) => (
-                FileAction::Conflict,
-                Some(self.text(
-                    "exists with other content; review it, then re-run with --force to replace it (a backup is kept)",
-                    "다른 내용으로 이미 있습니다. 확인한 뒤 --force로 다시 실행하면 교체합니다 (백업 보관)",
-                )),
-            ),
+            Some(_) if self.force => (FileAction::Updated, Some(self.lang.say().plan_forced())),
+            Some(_) => (FileAction::Conflict, Some(self.lang.say().plan_differs())),
         };
         let ours = matches!(&current, Some(c) if self.written_by_skill(path, c)) && action == FileAction::Updated;
         let content = match current {
@@ -517,14 +491,8 @@ impl Planner<'_> {
     /// A file the skill must merge into but cannot read: a conflict that says why.
     fn unmergeable(&mut self, path: &str, current: Vec<u8>, problem: Option<String>) -> Result<()> {
         let reason = match problem {
-            Some(problem) => self.text(
-                &format!("cannot be merged: {problem}; fix it, then run again"),
-                &format!("병합할 수 없습니다: {problem}. 고친 뒤 다시 실행하세요"),
-            ),
-            None => self.text(
-                "is not UTF-8 text, so it cannot be merged; convert it to UTF-8, then run again",
-                "UTF-8 텍스트가 아니라 병합할 수 없습니다. UTF-8로 바꾼 뒤 다시 실행하세요",
-            ),
+            Some(problem) => self.lang.say().plan_unmergeable(&problem),
+            None => self.lang.say().plan_not_utf8(),
         };
         self.record(path, current, FileAction::Conflict, false, Some(reason))
     }
@@ -546,20 +514,11 @@ impl Planner<'_> {
         let (action, reason) = match (&current, &merged.conflicts[..]) {
             (_, [_, ..]) => {
                 let keys = merged.conflicts.join(", ");
-                (FileAction::Conflict, Some(self.text(
-                    &format!("already sets {keys} to another value; edit it yourself, or re-run with --force to replace it (a backup is kept)"),
-                    &format!("{keys}가 이미 다른 값으로 설정되어 있습니다. 직접 고치거나 --force로 다시 실행하세요 (백업 보관)"),
-                )))
+                (FileAction::Conflict, Some(self.lang.say().plan_env_conflict(&keys)))
             }
             (None, _) => (FileAction::Created, None),
             (Some(c), _) if c == merged.text.as_bytes() => (FileAction::Unchanged, None),
-            (Some(_), _) if merged.replaced => (
-                FileAction::Updated,
-                Some(self.text(
-                    "value replaced (--force); the old file is backed up",
-                    "값 교체 (--force), 이전 파일은 백업됨",
-                )),
-            ),
+            (Some(_), _) if merged.replaced => (FileAction::Updated, Some(self.lang.say().plan_env_forced())),
             (Some(_), _) => (FileAction::Updated, None),
         };
         self.record(path, merged.text.into_bytes(), action, secret, reason)
@@ -577,10 +536,6 @@ impl Planner<'_> {
             f.reason = Some(reason);
             f.backup = false;
         }
-    }
-
-    fn text(&self, en: &str, ko: &str) -> String {
-        if self.lang == Lang::Ko { ko.to_owned() } else { en.to_owned() }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Answers and provenance: `.skillrun/answers.json`, one small file per project that records, for
-//! each skill run there, the skill's version, its normalized input without secrets, and a hash of
-//! every file the skill owns as a whole. A later run compares a file on disk with its hash: equal
+//! each skill run there, the skill's version, its normalized input without secrets, the values it
+//! publishes for skills that build on it, and a hash of every file the skill owns as a whole. A later run compares a file on disk with its hash: equal
 //! means the user has not edited the skill's output, so a new version replaces it without asking;
 //! different means the user's edits are there, and it is a conflict. Meant to be committed (like
 //! copier's `.copier-answers.yml`): it never holds a password, nor a hash of a file that does.
@@ -38,6 +38,10 @@ pub struct SkillAnswers {
     pub input: Map<String, Value>,
     /// `sha256:<hex>` of each file the skill owns, by project-relative path.
     pub files: BTreeMap<String, String>,
+    /// The values the skill decided and publishes for the skills that build on it (its
+    /// `publish`: where its package is, how its modules are imported).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub values: Map<String, Value>,
 }
 
 fn format_version() -> u32 {
@@ -67,12 +71,18 @@ impl Answers {
                 recorded.insert(name.clone(), scrub(value.clone()));
             }
         }
+        let values: Map<String, Value> = skill
+            .spec
+            .publish
+            .iter()
+            .filter_map(|name| Some((name.clone(), scrub(input.context.get(name)?.clone()))))
+            .collect();
         let mut merged = self.skills.remove(skill.id()).map(|a| a.files).unwrap_or_default();
         merged.extend(files);
         self.skillrun = format_version();
         self.skills.insert(
             skill.id().to_owned(),
-            SkillAnswers { version: skill.entry.version.clone(), input: recorded, files: merged },
+            SkillAnswers { version: skill.entry.version.clone(), input: recorded, files: merged, values },
         );
         self
     }

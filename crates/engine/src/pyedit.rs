@@ -5,6 +5,8 @@
 //! or string, an `__all__` built at run time, a name already imported from elsewhere) is refused
 //! with the reason in both languages. Pure functions over text; idempotent.
 
+use crate::messages::Lang;
+
 /// Why a file cannot be merged, in both languages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -13,13 +15,14 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(en: String, ko: String) -> Self {
-        Problem { en, ko }
+    /// The same message in each language, from [`crate::messages`].
+    fn new(message: impl Fn(&dyn crate::messages::Messages) -> String) -> Self {
+        Problem { en: message(Lang::En.say()), ko: message(Lang::Ko.say()) }
     }
-    pub fn get(&self, lang: crate::trigger::Lang) -> &str {
+    pub fn get(&self, lang: Lang) -> &str {
         match lang {
-            crate::trigger::Lang::En => &self.en,
-            crate::trigger::Lang::Ko => &self.ko,
+            Lang::En => &self.en,
+            Lang::Ko => &self.ko,
         }
     }
 }
@@ -69,10 +72,7 @@ pub fn ensure(current: Option<&str>, imports: &[String], all: &[String]) -> Resu
     let wanted: Vec<Import> = imports.iter().map(|i| parse_wanted(i)).collect::<Result<_, _>>()?;
     for name in all {
         if !is_identifier(name) {
-            return Err(Problem::new(
-                format!("`{name}` is not a Python name, so it cannot go in `__all__`"),
-                format!("`{name}`은(는) 파이썬 이름이 아니라 `__all__`에 넣을 수 없습니다"),
-            ));
+            return Err(Problem::new(|say| say.py_not_a_name(name)));
         }
     }
     let Some(text) = current.filter(|t| !t.trim().is_empty()) else {
@@ -176,12 +176,7 @@ fn is_module(module: &str) -> bool {
 
 /// A skill's import line, parsed (a step that names a malformed one is the skill's mistake).
 fn parse_wanted(line: &str) -> Result<Import, Problem> {
-    let bad = || {
-        Problem::new(
-            format!("`{line}` is not a one-line `from module import name` or `import module` statement"),
-            format!("`{line}`은(는) 한 줄짜리 `from module import name` 또는 `import module` 문이 아닙니다"),
-        )
-    };
+    let bad = || Problem::new(|say| say.py_not_an_import(line));
     let line = line.trim();
     if let Some(rest) = line.strip_prefix("import ") {
         let ok = rest.split(',').all(|part| {
@@ -333,11 +328,7 @@ fn scan(lines: &[String]) -> Result<(Vec<Stmt>, Vec<String>), Problem> {
         masked.push(code);
     }
     if string.is_some() || depth > 0 {
-        let what = if string.is_some() { ("a string", "문자열") } else { ("a bracket", "괄호") };
-        return Err(Problem::new(
-            format!("it cannot be read as Python: {} opened on line {} is never closed", what.0, open_line + 1),
-            format!("파이썬으로 읽을 수 없습니다: {}번째 줄에서 연 {}이(가) 닫히지 않습니다", open_line + 1, what.1),
-        ));
+        return Err(Problem::new(|say| say.py_unclosed(string.is_some(), open_line + 1)));
     }
     Ok((out, masked))
 }
@@ -392,16 +383,7 @@ fn missing_import(src: &Source, stmts: &[Stmt], import: &Import) -> Result<Optio
                         if m == *module && (n == name || n == "*") && (b == bound || n == "*") {
                             found = true;
                         } else if b == bound {
-                            return Err(Problem::new(
-                                format!(
-                                    "`{bound}` is already imported from `{m}` (line {}); the skill would import it from `{module}`. Rename one of them, then run again",
-                                    stmt.start + 1
-                                ),
-                                format!(
-                                    "`{bound}`이(가) 이미 `{m}`에서 import되어 있습니다 ({}번째 줄). 스킬은 `{module}`에서 가져오려 합니다. 둘 중 하나의 이름을 바꾼 뒤 다시 실행하세요",
-                                    stmt.start + 1
-                                ),
-                            ));
+                            return Err(Problem::new(|say| say.py_name_taken(bound, &m, stmt.start + 1, module)));
                         }
                     }
                 }
@@ -506,14 +488,7 @@ struct AllList {
 
 fn dynamic(line: usize, names: &[String]) -> Problem {
     let names = names.join(", ");
-    Problem::new(
-        format!(
-            "`__all__` is built at run time (line {line}), so the skill cannot add {names} to it safely; add them yourself, or make `__all__` a plain list of names"
-        ),
-        format!(
-            "`__all__`이(가) 실행 중에 만들어져({line}번째 줄) 스킬이 {names}을(를) 안전하게 추가할 수 없습니다. 직접 추가하거나 `__all__`을 이름 목록으로 바꾸세요"
-        ),
-    )
+    Problem::new(|say| say.py_all_dynamic(line, &names))
 }
 
 fn find_all(src: &Source, stmts: &[Stmt], wanted: &[String]) -> Result<Option<AllList>, Problem> {
@@ -644,18 +619,8 @@ fn ensure_all(src: &mut Source, stmts: &[Stmt], all: &[String]) -> Result<(), Pr
         return Ok(());
     }
     if list.has_comments {
-        return Err(Problem::new(
-            format!(
-                "`__all__` (line {}) holds comments and several names per line, so the skill cannot add {} without moving them; add it yourself",
-                list.stmt.start + 1,
-                missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-            format!(
-                "`__all__`({}번째 줄)에 주석과 한 줄에 여러 이름이 있어 스킬이 {}을(를) 옮기지 않고는 추가할 수 없습니다. 직접 추가하세요",
-                list.stmt.start + 1,
-                missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        ));
+        let names = missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+        return Err(Problem::new(|say| say.py_all_commented(list.stmt.start + 1, &names)));
     }
     // One line, or several names per line without comments: written again one name per line.
     let mut entries = list.entries.clone();

@@ -215,12 +215,17 @@ pub struct CommandSpec {
 pub struct Requirement {
     /// Its id.
     pub skill: String,
-    /// Files it wrote that this skill builds on; each must exist.
+    /// Files it wrote that this skill builds on; each must exist. Templates over `values`
+    /// (`{{ pkgDir }}/models/base.py`).
     #[serde(default)]
     pub files: Vec<String>,
     /// This skill's input field -> that skill's recorded answer, taken when not given.
     #[serde(default)]
     pub inputs: BTreeMap<String, String>,
+    /// This skill's template value -> a value that skill decided and recorded (its `publish`),
+    /// such as where its package is: one copy of the rule, in the skill that made the layout.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
 }
 
 /// A named value computed after inspection, from the input and the `project` facts (a template).
@@ -256,6 +261,10 @@ pub struct SkillSpec {
     /// Notes the report carries when their `when` holds (same shape as `refuse`).
     #[serde(default)]
     pub notes: Vec<RefuseSpec>,
+    /// `let` values (or input fields) recorded in `.skillrun/answers.json` after a run, for the
+    /// skills that build on this one (their `requires[].values`).
+    #[serde(default)]
+    pub publish: Vec<String>,
     pub steps: Vec<Step>,
     #[serde(default)]
     pub commands: Vec<CommandSpec>,
@@ -464,10 +473,17 @@ impl Registry {
             .collect::<Result<Vec<Skill>>>()?;
         for skill in &skills {
             for need in &skill.spec.requires {
-                if !by_id.contains_key(&need.skill) {
+                let at = || format!("{}/skill.json", skill.entry.dir.trim_end_matches('/'));
+                let Some(&i) = by_id.get(&need.skill) else {
                     return Err(Error::registry(
-                        format!("{}/skill.json", skill.entry.dir.trim_end_matches('/')),
+                        at(),
                         format!("requires skill `{}`, which is not in the skill set", need.skill),
+                    ));
+                };
+                if let Some(name) = need.values.values().find(|v| !skills[i].spec.publish.contains(v)) {
+                    return Err(Error::registry(
+                        at(),
+                        format!("requires value `{name}` of skill `{}`, which it does not publish", need.skill),
                     ));
                 }
             }

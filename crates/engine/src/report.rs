@@ -148,7 +148,6 @@ impl Report {
     /// A summary for a person at a terminal: aligned file actions, then the next commands.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let ko = self.lang == Lang::Ko;
         out.push_str(&format!("{} {}", self.skill, self.version));
         if let Some(project) = &self.project {
             out.push_str(&format!(" -> {project}"));
@@ -176,7 +175,7 @@ impl Report {
             out.push_str(&format!("  note  {n}\n"));
         }
         if !self.steps.is_empty() && matches!(self.status, Status::Applied | Status::DryRun) {
-            out.push_str(if ko { "\n다음 명령:\n" } else { "\nNext:\n" });
+            out.push_str(&format!("\n{}:\n", self.lang.say().next_heading()));
             let w = self.steps.iter().map(|c| c.run.len()).max().unwrap_or(0);
             for (i, c) in self.steps.iter().enumerate() {
                 match &c.about {
@@ -207,7 +206,7 @@ fn diff(old: &[u8], new: &[u8], path: &str) -> String {
 
 /// The short message of a report, in its language.
 pub(crate) fn message(report: &Report) -> String {
-    let ko = report.lang == Lang::Ko;
+    let say = report.lang.say();
     let n = |a| report.count(a);
     let (created, updated, unchanged, skipped, conflict) = (
         n(FileAction::Created),
@@ -216,69 +215,19 @@ pub(crate) fn message(report: &Report) -> String {
         n(FileAction::Skipped),
         n(FileAction::Conflict),
     );
-    let first_command = report.steps.iter().find(|c| c.next).or(report.steps.first()).map(|c| &c.run);
+    let first_command = report.steps.iter().find(|c| c.next).or(report.steps.first()).map(|c| c.run.as_str());
     match report.status {
-        Status::Applied if created + updated == 0 => {
-            if ko {
-                format!("{}: 바뀐 것이 없습니다. 모든 파일이 이미 최신입니다 ({unchanged}개 그대로).", report.skill)
-            } else {
-                format!("{}: nothing to do; every file is already up to date ({unchanged} unchanged).", report.skill)
-            }
-        }
-        Status::Applied => {
-            let next = first_command
-                .map(|c| if ko { format!(" 다음: {c}") } else { format!(" Next: {c}") })
-                .unwrap_or_default();
-            if ko {
-                format!(
-                    "{}: 파일 {created}개 생성, {updated}개 수정, {unchanged}개 그대로, {skipped}개 건너뜀.{next}",
-                    report.skill
-                )
-            } else {
-                format!(
-                    "{}: {created} files created, {updated} updated, {unchanged} unchanged, {skipped} skipped.{next}",
-                    report.skill
-                )
-            }
-        }
-        Status::DryRun => {
-            if ko {
-                format!(
-                    "미리보기: 파일 {created}개 생성, {updated}개 수정, {unchanged}개 그대로, {skipped}개 건너뜀, 충돌 {conflict}개 예정. 아무것도 쓰지 않았습니다."
-                )
-            } else {
-                format!(
-                    "Dry run: would create {created} files, update {updated}, leave {unchanged} unchanged, skip {skipped}; {conflict} conflicts. Nothing was written."
-                )
-            }
-        }
+        Status::Applied if created + updated == 0 => say.report_nothing_to_do(&report.skill, unchanged),
+        Status::Applied => say.report_applied(&report.skill, [created, updated, unchanged, skipped], first_command),
+        Status::DryRun => say.report_dry_run([created, updated, unchanged, skipped, conflict]),
         Status::Conflict => {
             let paths: Vec<&str> =
                 report.files.iter().filter(|f| f.action == FileAction::Conflict).map(|f| f.path.as_str()).collect();
-            if ko {
-                format!(
-                    "아무것도 쓰지 않았습니다: {}개 파일이 생성될 내용과 다릅니다 ({}). 확인한 뒤 --force로 다시 실행하면 교체하며, 이전 파일은 {}/에 백업됩니다.",
-                    conflict,
-                    paths.join(", "),
-                    crate::state::BACKUPS
-                )
-            } else {
-                format!(
-                    "Nothing was written: {} existing files differ from what {} would write ({}). Review them, then re-run with --force to replace them; the old files are backed up under {}/.",
-                    conflict,
-                    report.skill,
-                    paths.join(", "),
-                    crate::state::BACKUPS
-                )
-            }
+            say.report_conflict(&report.skill, conflict, &paths.join(", "), crate::state::BACKUPS)
         }
         Status::Invalid => {
             let fields: Vec<&str> = report.errors.iter().map(|e| e.field.as_str()).collect();
-            if ko {
-                format!("입력이 올바르지 않아 아무것도 쓰지 않았습니다: {}.", fields.join(", "))
-            } else {
-                format!("The input is invalid, nothing was written: {}.", fields.join(", "))
-            }
+            say.report_invalid(&fields.join(", "))
         }
         Status::Error => report.errors.first().map(|e| e.message.clone()).unwrap_or_default(),
     }

@@ -1,10 +1,12 @@
 //! Skills that build on each other. A skill's `skill.json` may declare `requires`: another skill
 //! that must have been applied to the same project first (found in `.skillrun/answers.json`, with
-//! the files it owns that this skill builds on), and which input values to take from that
-//! skill's recorded answers instead of asking again. Generic: the skill and field names are data.
+//! the files it owns that this skill builds on), which input values to take from that skill's
+//! recorded answers instead of asking again, and which of the values it decided and recorded
+//! (its `publish`, e.g. where its package is) this skill's templates use, so that a layout rule
+//! lives in one skill only. Generic: the skill, field and value names are data.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::paths::RelPath;
 use crate::project_dir::{MAX_READ_BYTES, ProjectDir};
@@ -29,6 +31,8 @@ pub struct Resolved {
     pub unmet: Vec<Unmet>,
     /// Input values taken from an earlier skill's answers, said in words.
     pub notes: Vec<String>,
+    /// Values the earlier skills recorded, under this skill's names, for its templates.
+    pub values: Map<String, Value>,
 }
 
 /// Checks `skill`'s prerequisites in `project` (`None`: a directory that does not exist yet) and
@@ -54,10 +58,28 @@ pub fn resolve(
     for need in &skill.spec.requires {
         let mut missing = Vec::new();
         let recorded = answers.as_ref().and_then(|a| a.skill(&need.skill));
-        if recorded.is_none() {
-            missing.push(format!("{} ({})", crate::state::ANSWERS, need.skill));
+        let mut values = Map::new();
+        match recorded {
+            None => missing.push(format!("{} ({})", crate::state::ANSWERS, need.skill)),
+            Some(recorded) => {
+                for (mine, theirs) in &need.values {
+                    match recorded.values.get(theirs) {
+                        Some(value) => {
+                            values.insert(mine.clone(), value.clone());
+                        }
+                        // Recorded by a version of that skill that did not publish it yet.
+                        None => missing.push(format!("{} ({}: {theirs})", crate::state::ANSWERS, need.skill)),
+                    }
+                }
+            }
         }
         for file in &need.files {
+            let file = &match file.contains("{{") {
+                // Without the values the path cannot be known; the missing answers say what to do.
+                true if values.len() < need.values.len() => continue,
+                true => render_path(file, &values, skill)?,
+                false => file.clone(),
+            };
             let rel = RelPath::parse(file)
                 .map_err(|e| crate::Error::UnsafePath { path: file.clone(), reason: e.to_string() })?;
             let there = match project {
@@ -73,6 +95,7 @@ pub fn resolve(
             out.unmet.push(Unmet { skill: need.skill.clone(), missing, inputs });
             continue;
         }
+        out.values.extend(values);
         let (Some(recorded), Some(object)) = (recorded, input.as_object_mut()) else { continue };
         for (mine, theirs) in &need.inputs {
             if object.contains_key(mine) {
@@ -80,14 +103,22 @@ pub fn resolve(
             }
             if let Some(value) = recorded.input.get(theirs) {
                 object.insert(mine.clone(), value.clone());
-                out.notes.push(match lang {
-                    Lang::Ko => format!("{mine} {value}을(를) {}의 답변에서 가져왔습니다", need.skill),
-                    Lang::En => format!("{mine} {value} was taken from {}'s answers", need.skill),
-                });
+                out.notes.push(lang.say().requires_taken(mine, &value.to_string(), &need.skill));
             }
         }
     }
     Ok(out)
+}
+
+/// A required file's path, a template over the values taken from the earlier skill.
+fn render_path(template: &str, values: &Map<String, Value>, skill: &Skill) -> crate::Result<String> {
+    let context = tera::Context::from_value(Value::Object(values.clone())).expect("an object is a context");
+    tera::Tera::one_off(template, &context, false).map_err(|e| {
+        crate::Error::registry(
+            format!("{}/skill.json", skill.entry.dir.trim_end_matches('/')),
+            format!("requires: file `{template}`: {e}"),
+        )
+    })
 }
 
 /// The error a report gives for an unmet prerequisite: what is missing and what to run.
@@ -95,16 +126,5 @@ pub fn message(skill: &Skill, unmet: &Unmet, project_field: &str, lang: Lang) ->
     let inputs: Vec<&str> = unmet.inputs.iter().map(String::as_str).filter(|i| *i != project_field).collect();
     let inputs = inputs.join(", ");
     let missing = unmet.missing.join(", ");
-    match lang {
-        Lang::Ko => format!(
-            "{me}은(는) 이 프로젝트에 {need}이(가) 먼저 적용되어 있어야 합니다 (없음: {missing}). 같은 {project_field}에 {need}을(를) 먼저 실행하고 (입력: {inputs}) {me}을(를) 다시 실행하세요",
-            me = skill.id(),
-            need = unmet.skill
-        ),
-        Lang::En => format!(
-            "{me} needs {need} applied to this project first (missing: {missing}). Run {need} on the same {project_field} first (it also needs: {inputs}), then run {me} again",
-            me = skill.id(),
-            need = unmet.skill
-        ),
-    }
+    lang.say().requires_unmet(skill.id(), &unmet.skill, &missing, project_field, &inputs)
 }

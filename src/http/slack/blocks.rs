@@ -54,10 +54,7 @@ pub fn note(text: &str) -> Value {
 
 /// The refusal for a button pressed by someone other than `owner`.
 pub fn not_yours(owner: &str, lang: Lang) -> Value {
-    note(&match lang {
-        Lang::Ko => format!("이 계획은 <@{owner}>님만 진행할 수 있습니다. 아무것도 하지 않았습니다."),
-        Lang::En => format!("Only <@{owner}> can answer this plan; nothing was done."),
-    })
+    note(&crate::messages::of(lang).not_yours(owner))
 }
 
 fn section(text: &str) -> Value {
@@ -65,23 +62,23 @@ fn section(text: &str) -> Value {
 }
 
 fn buttons(value: &str, lang: Lang) -> Value {
-    let ko = lang == Lang::Ko;
-    let text = |ko_text: &str, en_text: &str| json!({"type": "plain_text", "text": if ko { ko_text } else { en_text }});
+    let say = crate::messages::of(lang);
+    let text = |text: String| json!({"type": "plain_text", "text": text});
     let button = |action: Action, label: Value| json!({"type": "button", "action_id": action.as_str(), "text": label, "value": value});
-    let mut apply = button(Action::Apply, text("적용", "Apply"));
+    let mut apply = button(Action::Apply, text(say.button_apply()));
     apply["style"] = json!("primary");
     apply["confirm"] = json!({
-        "title": text("계획을 적용할까요?", "Apply this plan?"),
-        "text": {"type": "mrkdwn", "text": if ko { "위 계획대로 프로젝트에 파일을 씁니다." } else { "skillrun will write the files above into the project." }},
-        "confirm": text("적용", "Apply"),
-        "deny": text("돌아가기", "Back"),
+        "title": text(say.apply_this_plan()),
+        "text": {"type": "mrkdwn", "text": say.apply_will_write()},
+        "confirm": text(say.button_apply()),
+        "deny": text(say.button_back()),
     });
-    let mut cancel = button(Action::Cancel, text("취소", "Cancel"));
+    let mut cancel = button(Action::Cancel, text(say.button_cancel()));
     cancel["style"] = json!("danger");
     json!({
         "type": "actions",
         "block_id": "skillrun-plan",
-        "elements": [apply, button(Action::DryRunOnly, text("미리보기만", "Dry run only")), cancel],
+        "elements": [apply, button(Action::DryRunOnly, text(say.button_dry_run_only())), cancel],
     })
 }
 

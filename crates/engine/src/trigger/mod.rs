@@ -35,31 +35,7 @@ use text::Prepared;
 /// Two matches this close in score are both candidates: neither is picked for the user.
 pub const CLOSE: f64 = 0.05;
 
-/// Language of a request or a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    Ko,
-    En,
-}
-
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Ko => "ko",
-            Lang::En => "en",
-        }
-    }
-
-    /// "ko", "kr", "korean", "한국어" / "en", "english", case-insensitive.
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s.trim().to_lowercase().as_str() {
-            "ko" | "kr" | "kor" | "korean" | "한국어" => Some(Lang::Ko),
-            "en" | "eng" | "english" => Some(Lang::En),
-            _ => None,
-        }
-    }
-}
+pub use crate::messages::Lang;
 
 /// `Ko` if the text contains any Hangul syllable or jamo, else `En`.
 pub fn detect_lang(text: &str) -> Lang {
