@@ -18,7 +18,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The password of the database users the server tests create: `%`, `@` and `#` must
 /// survive the URL, `.env`, the settings and Alembic (no configparser interpolation).
-const PASSWORD: &str = "e2e%pw@x#1";
+pub(crate) const PASSWORD: &str = "e2e%pw@x#1";
 pub(crate) const PASSWORD_IN_URL: &str = "e2e%25pw%40x%231";
 
 #[test]

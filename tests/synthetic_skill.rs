@@ -31,7 +31,9 @@ const SKILL_JSON: &str = r#"{
     {"kind": "lines", "path": ".gitignore", "lines": [".env"]},
     {"kind": "python-dependencies", "packages": ["httpx>=0.27"], "byField": {"engine": {"pg": ["asyncpg>=0.29"], "lite": ["aiosqlite>=0.20"]}}},
     {"kind": "python-class-field", "path": "svc/conf.py", "class": "Conf", "name": "{{ confField | lower }}", "line": "{{ confField | lower }}: str = \"\"  # added"},
-    {"kind": "python-imports", "path": "svc/exports.py", "template": "templates/init.py.tera", "imports": ["from svc.settings import ENGINE"], "all": ["ENGINE"]}
+    {"kind": "python-imports", "path": "svc/exports.py", "template": "templates/init.py.tera", "imports": ["from svc.settings import ENGINE"], "all": ["ENGINE"]},
+    {"kind": "python-statement", "path": "svc/wiring.py", "replace": "ENGINES", "keep": "ENGINE", "statement": "ENGINES = [{{ current | trim_start_matches(pat=\"[\") | trim_end_matches(pat=\"]\") }}, ENGINE]", "imports": ["from svc.settings import ENGINE"]},
+    {"kind": "python-statement", "path": "svc/wiring.py", "after": "registry = Registry()", "statement": "registry.add(\"{{ engine }}\", {{ confField | lower }}=True)"}
   ],
   "commands": [
     {"run": "echo first", "about": {"en": "a first step", "ko": "첫 단계"}},
@@ -114,6 +116,7 @@ fn a_skill_with_its_own_field_names_runs_through_the_same_runtime() {
     t.write("svc/__init__.py", "# the user's own\n");
     t.write("requirements.txt", "fastapi\n");
     t.write("svc/conf.py", "class Conf:\n    \"\"\"The user's settings.\"\"\"\n\n    name: str = \"svc\"\n");
+    t.write("svc/wiring.py", "from svc.registry import Registry\n\nregistry = Registry()\n\n# known engines\nENGINES = [\"lite\"]  # more to come\n");
     let input = serde_json::json!({"target": t.project(), "dsn": "postgres://svc:s3cr3t-pw@db.internal:5432/svc"});
     let ran = Test::new()
         .args(["--skills-dir", dir, "run", "service-config", "--json", "--input", &input.to_string()])
@@ -144,6 +147,12 @@ fn a_skill_with_its_own_field_names_runs_through_the_same_runtime() {
         t.read("svc/conf.py"),
         "class Conf:\n    \"\"\"The user's settings.\"\"\"\n\n    pg_dsn: str = \"\"  # added\n\n    name: str = \"svc\"\n"
     );
+    // python-statement: one assignment replaced from its current value (`current`), one line put
+    // after an anchor; the imports the new lines need are added, every other line kept.
+    assert_eq!(
+        t.read("svc/wiring.py"),
+        "from svc.registry import Registry\nfrom svc.settings import ENGINE\n\nregistry = Registry()\nregistry.add(\"pg\", pg_dsn=True)\n\n# known engines\nENGINES = [\"lite\", ENGINE]\n"
+    );
     // A note on a project fact (where the dependencies went).
     assert!(report["notes"].to_string().contains("dependencies went to requirements.txt"), "{}", report["notes"]);
     // Notes name the skill's fields, not database-setup's.
@@ -156,6 +165,26 @@ fn a_skill_with_its_own_field_names_runs_through_the_same_runtime() {
     let answers: Value = serde_json::from_str(&t.read(".skillrun/answers.json")).unwrap();
     let recorded = &answers["skills"]["service-config"]["input"];
     assert!(recorded.get("target").is_none() && recorded["engine"] == "pg", "{answers}");
+    let wiring = report["files"].as_array().unwrap().iter().find(|f| f["path"] == "svc/wiring.py").unwrap();
+    let why = wiring["reason"].as_str().unwrap();
+    assert!(why.contains("replaced `ENGINES = [\"lite\"]` with `ENGINES = [\"lite\", ENGINE]`"), "{why}");
+    assert!(why.contains("added `registry.add(\"pg\", pg_dsn=True)` after `registry = Registry()`"), "{why}");
+    // A second run leaves the edited statements as they are.
+    let wired = t.read("svc/wiring.py");
+    let input = serde_json::json!({"target": t.project(), "dsn": "postgres://svc:s3cr3t-pw@db.internal:5432/svc"});
+    Test::new()
+        .args(["--skills-dir", dir, "run", "service-config", "--json", "--input", &input.to_string()])
+        .run()
+        .code(0);
+    assert_eq!(t.read("svc/wiring.py"), wired);
+    // An anchor that is not there is a conflict that says so, and nothing is written.
+    t.write("svc/wiring.py", "ENGINES = [\"lite\"]\n");
+    let before = t.snapshot();
+    let ran =
+        Test::new().args(["--skills-dir", dir, "run", "service-config", "--json", "--input", &input.to_string()]).run();
+    let text = ran.json().to_string();
+    assert!(text.contains("it has no top-level `registry = Registry()` to put the line after"), "{text}");
+    assert_eq!(t.snapshot(), before, "a conflict wrote nothing");
 
     // A mismatched kind is an error on the skill's own field, in its own words.
     let input = serde_json::json!({"target": t.project(), "dsn": "sqlite:///./x.db", "engine": "pg"});

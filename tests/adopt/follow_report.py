@@ -142,11 +142,15 @@ def main() -> int:
     env["PATH"] = f"{args.venv.resolve() / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     commands: list[str] = report["commands"]
-    prefix = next((c.split("alembic")[0] for c in commands if "alembic upgrade" in c), "")
+    # `cd backend && uv run alembic -c db/alembic.ini upgrade head`: the alembic command with its
+    # options, and the prefix that runs the project's tools.
+    upgrade = next((c for c in commands if "alembic" in c and c.endswith(" upgrade head")), "alembic upgrade head")
+    alembic = upgrade.removesuffix(" upgrade head")
+    prefix = alembic.split("alembic")[0]
     try:
         for cmd in commands:
             run(cmd, project, env)
-        run(f"{prefix}alembic upgrade head", project, env)
+        run(f"{alembic} upgrade head", project, env)
         probe(project, env, prefix, args.package, args.app_dir, args.probe_dir or args.app_dir)
         if not args.no_own_tests:
             run(f"{prefix}python -m pytest -q -p no:cacheprovider tests", project, env)

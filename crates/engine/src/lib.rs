@@ -29,6 +29,7 @@ pub mod plan;
 pub mod project_dir;
 pub mod provenance;
 pub mod pyedit;
+pub mod pystmt;
 pub mod registry;
 pub mod report;
 pub mod requires;

@@ -157,6 +157,60 @@ pub fn plan(
                     f.reason = Some(lang.say().plan_class_field(&class, &line));
                 }
             }
+            Step::PythonStatement { path, statement, replace, keep, after, imports, when }
+                if applies(when, &context) =>
+            {
+                let path = step_path(&render_str(skill, path, path, &context)?)?;
+                let path = path.as_str();
+                let mut ctx = context.clone();
+                let name = replace.as_ref().map(|r| render_str(skill, r, path, &context)).transpose()?;
+                let mut before = None;
+                if let Some(name) = &name {
+                    let text = planner.current(path)?.and_then(|b| String::from_utf8(b).ok());
+                    before = text.as_deref().and_then(|t| crate::pystmt::assigned_value(t, name).ok().flatten());
+                    ctx.insert("current".into(), before.clone().map_or(Value::Null, Value::String));
+                }
+                let each = |t: &String| render_str(skill, t, path, &ctx);
+                let statement = each(statement)?;
+                let keep = keep.as_ref().map(each).transpose()?;
+                let after = after.as_ref().map(each).transpose()?;
+                let imports = imports.iter().map(each).collect::<Result<Vec<_>>>()?;
+                let place = match (&name, &after) {
+                    (Some(name), _) => crate::pystmt::Place::Replace { name, keep: keep.as_deref() },
+                    (None, anchor) => crate::pystmt::Place::After { anchor: anchor.as_deref().unwrap_or_default() },
+                };
+                let lang = planner.lang;
+                let unedited = planner.current(path)?;
+                planner.merge(path, |current| {
+                    let with_imports = match current {
+                        Some(text) => {
+                            Some(crate::pyedit::ensure(Some(text), &imports, &[]).map_err(|p| p.get(lang).to_owned())?)
+                        }
+                        None => None,
+                    };
+                    crate::pystmt::ensure(with_imports.as_deref(), &statement, place)
+                        .map_err(|p| p.get(lang).to_owned())
+                })?;
+                let one_line = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+                let why = match (&name, &before, &after) {
+                    (Some(name), Some(old), _) if lang == Lang::Ko => {
+                        format!("`{name} = {old}`을(를) `{one_line}`(으)로 바꿈")
+                    }
+                    (Some(name), Some(old), _) => format!("replaced `{name} = {old}` with `{one_line}`"),
+                    (_, _, Some(anchor)) if lang == Lang::Ko => format!("`{anchor}` 뒤에 `{one_line}` 추가"),
+                    (_, _, Some(anchor)) => format!("added `{one_line}` after `{anchor}`"),
+                    _ if lang == Lang::Ko => format!("`{one_line}` 추가"),
+                    _ => format!("added `{one_line}`"),
+                };
+                if let Some(f) = planner.files.iter_mut().find(|f| {
+                    f.path.as_str() == path && f.action == FileAction::Updated && unedited.as_ref() != Some(&f.content)
+                }) {
+                    f.reason = Some(match f.reason.take() {
+                        Some(earlier) if !earlier.contains(&why) => format!("{earlier}; {why}"),
+                        _ => why,
+                    });
+                }
+            }
             Step::Lines { path, lines, when } if applies(when, &context) => {
                 let path = step_path(&render_str(skill, path, path, &context)?)?;
                 let path = path.as_str();
@@ -333,6 +387,12 @@ impl Planner<'_> {
         reason: Option<String>,
     ) -> Result<()> {
         if let Some(f) = self.files.iter_mut().find(|f| f.path.as_str() == path) {
+            // A later step that cannot merge into a file an earlier step planned: a conflict.
+            if action == FileAction::Conflict {
+                f.action = action;
+                f.reason = reason;
+                return Ok(());
+            }
             f.content = content;
             f.secret |= secret;
             if f.existing.as_deref() == Some(f.content.as_slice()) {

@@ -234,6 +234,11 @@ fn statements(lines: &[String]) -> Result<Vec<Stmt>, Problem> {
     scan(lines).map(|(stmts, _)| stmts)
 }
 
+/// [`statements`] as first and last lines, for [`crate::pystmt`].
+pub(crate) fn top_statements(lines: &[String]) -> Result<Vec<(usize, usize)>, Problem> {
+    Ok(statements(lines)?.into_iter().map(|s| (s.start, s.end)).collect())
+}
+
 /// The statements, and each line as code only: comments removed, string contents blanked.
 fn scan(lines: &[String]) -> Result<(Vec<Stmt>, Vec<String>), Problem> {
     let mut out: Vec<Stmt> = Vec::new();
@@ -334,7 +339,7 @@ fn code(lines: &[String], stmt: &Stmt) -> String {
 }
 
 /// A line without its `#` comment (a `#` inside a string stays).
-fn strip_comment(line: &str) -> &str {
+pub(crate) fn strip_comment(line: &str) -> &str {
     let mut quote: Option<char> = None;
     let mut escaped = false;
     for (i, c) in line.char_indices() {

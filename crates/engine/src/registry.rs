@@ -143,6 +143,25 @@ pub enum Step {
         #[serde(default)]
         when: When,
     },
+    /// Make sure a top-level statement is in a Python file the user owns ([`crate::pystmt`]):
+    /// either in place of the one module-level assignment of `replace` (the template sees its
+    /// value as `current`; a value already holding `keep` is left as it is), or right after the
+    /// top-level statement `after`. `imports` are made sure of too ([`crate::pyedit`]). Every other
+    /// line is kept; a missing file, or one that cannot be edited safely, is a conflict.
+    PythonStatement {
+        path: String,
+        statement: String,
+        #[serde(default)]
+        replace: Option<String>,
+        #[serde(default)]
+        keep: Option<String>,
+        #[serde(default)]
+        after: Option<String>,
+        #[serde(default)]
+        imports: Vec<String>,
+        #[serde(default)]
+        when: When,
+    },
     /// Add Python requirements where the project keeps them (the `project.python` facts: PEP 621
     /// or Poetry `pyproject.toml`, or its requirements file), raising a lower floor already there.
     #[serde(rename_all = "camelCase")]
@@ -163,7 +182,8 @@ impl Step {
             | Step::EnvFile { path, .. }
             | Step::Lines { path, .. }
             | Step::PythonImports { path, .. }
-            | Step::PythonClassField { path, .. } => path,
+            | Step::PythonClassField { path, .. }
+            | Step::PythonStatement { path, .. } => path,
             Step::PythonDependencies { .. } => "",
         }
     }
@@ -610,6 +630,11 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
         {
             return Err(Error::registry(&spec_path, format!("template `{template}` does not exist")));
         }
+        if let Step::PythonStatement { replace, after, .. } = step
+            && replace.is_some() == after.is_some()
+        {
+            return Err(Error::registry(&spec_path, "a python-statement step needs one of `replace` and `after`"));
+        }
     }
     let mut inline: Vec<String> = Vec::new();
     for step in &spec.steps {
@@ -617,6 +642,11 @@ fn load_skill(entry: ManifestEntry, files: &Files, deferred: &Deferred, checks: 
             Step::EnvFile { set, .. } => inline.extend(set.iter().flat_map(|(k, v)| [k.clone(), v.clone()])),
             Step::PythonImports { imports, all, .. } => inline.extend(imports.iter().chain(all).cloned()),
             Step::PythonClassField { class, name, line, .. } => inline.extend([class, name, line].into_iter().cloned()),
+            Step::PythonStatement { statement, replace, keep, after, imports, .. } => {
+                inline.push(statement.clone());
+                inline.extend([replace, keep, after].into_iter().flatten().cloned());
+                inline.extend(imports.iter().cloned());
+            }
             _ => {}
         }
         inline.push(step.path().to_owned());
