@@ -192,15 +192,11 @@ pub fn plan(
                         .map_err(|p| p.get(lang).to_owned())
                 })?;
                 let one_line = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+                let say = lang.say();
                 let why = match (&name, &before, &after) {
-                    (Some(name), Some(old), _) if lang == Lang::Ko => {
-                        format!("`{name} = {old}`을(를) `{one_line}`(으)로 바꿈")
-                    }
-                    (Some(name), Some(old), _) => format!("replaced `{name} = {old}` with `{one_line}`"),
-                    (_, _, Some(anchor)) if lang == Lang::Ko => format!("`{anchor}` 뒤에 `{one_line}` 추가"),
-                    (_, _, Some(anchor)) => format!("added `{one_line}` after `{anchor}`"),
-                    _ if lang == Lang::Ko => format!("`{one_line}` 추가"),
-                    _ => format!("added `{one_line}`"),
+                    (Some(name), Some(old), _) => say.plan_statement_replaced(name, old, &one_line),
+                    (_, _, Some(anchor)) => say.plan_statement_after(anchor, &one_line),
+                    _ => say.plan_statement_added(&one_line),
                 };
                 if let Some(f) = planner.files.iter_mut().find(|f| {
                     f.path.as_str() == path && f.action == FileAction::Updated && unedited.as_ref() != Some(&f.content)

@@ -16,7 +16,7 @@ pub struct Problem {
 
 impl Problem {
     /// The same message in each language, from [`crate::messages`].
-    fn new(message: impl Fn(&dyn crate::messages::Messages) -> String) -> Self {
+    pub(crate) fn new(message: impl Fn(&dyn crate::messages::Messages) -> String) -> Self {
         Problem { en: message(Lang::En.say()), ko: message(Lang::Ko.say()) }
     }
     pub fn get(&self, lang: Lang) -> &str {

@@ -93,26 +93,22 @@ pub fn assigned_value(text: &str, name: &str) -> Result<Option<String>, Problem>
     }
 }
 
+/// The 1-based lines of several top-level statements ("3, 9").
+fn line_list(at: &[(usize, usize)]) -> String {
+    at.iter().map(|(s, _)| (s + 1).to_string()).collect::<Vec<_>>().join(", ")
+}
+
 fn several_times(name: &str, at: &[(usize, usize)]) -> Problem {
-    let lines = at.iter().map(|(s, _)| (s + 1).to_string()).collect::<Vec<_>>().join(", ");
-    Problem {
-        en: format!(
-            "`{name}` is assigned at the top level more than once (lines {lines}), so which one counts is not clear"
-        ),
-        ko: format!("`{name}`이(가) 최상위에서 여러 번 대입되어({lines}번째 줄) 어느 것이 쓰이는지 분명하지 않습니다"),
-    }
+    let lines = line_list(at);
+    Problem::new(|say| say.py_assigned_several(name, &lines))
 }
 
 /// Makes sure `statement` is in the Python text `current` at `place`. Returns the text unchanged
 /// when it is there already.
 pub fn ensure(current: Option<&str>, statement: &str, place: Place) -> Result<String, Problem> {
-    let by_hand_en = format!("add `{}` by hand", statement.trim());
-    let by_hand_ko = format!("`{}`을(를) 직접 추가하세요", statement.trim());
+    let by_hand = statement.trim();
     let Some(text) = current else {
-        return Err(Problem {
-            en: format!("the file is missing; {by_hand_en}"),
-            ko: format!("파일이 없습니다. {by_hand_ko}"),
-        });
+        return Err(Problem::new(|say| say.py_statement_no_file(by_hand)));
     };
     let p = parse(text)?;
     let wanted = squash(statement);
@@ -122,17 +118,11 @@ pub fn ensure(current: Option<&str>, statement: &str, place: Place) -> Result<St
             let one = match found[..] {
                 [one] => one,
                 [] => {
-                    return Err(Problem {
-                        en: format!("it has no top-level `{name} = ...` assignment to change; {by_hand_en}"),
-                        ko: format!("바꿀 최상위 `{name} = ...` 대입이 없습니다. {by_hand_ko}"),
-                    });
+                    return Err(Problem::new(|say| say.py_statement_no_assignment(name, by_hand)));
                 }
                 ref several => {
-                    let p = several_times(name, several);
-                    return Err(Problem {
-                        en: format!("{}; {by_hand_en}", p.en),
-                        ko: format!("{} {by_hand_ko}", p.ko),
-                    });
+                    let lines = line_list(several);
+                    return Err(Problem::new(|say| say.py_statement_several(name, &lines, by_hand)));
                 }
             };
             let have = code(&p, one);
@@ -149,10 +139,7 @@ pub fn ensure(current: Option<&str>, statement: &str, place: Place) -> Result<St
             }
             let anchor_code = squash(anchor);
             let Some(&(_, end)) = p.stmts.iter().find(|&&s| squash(&code(&p, s)) == anchor_code) else {
-                return Err(Problem {
-                    en: format!("it has no top-level `{}` to put the line after; {by_hand_en}", anchor.trim()),
-                    ko: format!("그 뒤에 넣을 최상위 `{}`이(가) 없습니다. {by_hand_ko}", anchor.trim()),
-                });
+                return Err(Problem::new(|say| say.py_statement_no_anchor(anchor.trim(), by_hand)));
             };
             // Below the imports that follow the anchor (before the first definition), so the
             // statement can use every imported name.

@@ -196,6 +196,15 @@ impl Messages for En {
     fn plan_env_forced(&self) -> String {
         "value replaced (--force); the old file is backed up".into()
     }
+    fn plan_statement_replaced(&self, name: &str, old: &str, statement: &str) -> String {
+        format!("replaced `{name} = {old}` with `{statement}`")
+    }
+    fn plan_statement_after(&self, anchor: &str, statement: &str) -> String {
+        format!("added `{statement}` after `{anchor}`")
+    }
+    fn plan_statement_added(&self, statement: &str) -> String {
+        format!("added `{statement}`")
+    }
 
     fn py_not_a_name(&self, name: &str) -> String {
         format!("`{name}` is not a Python name, so it cannot go in `__all__`")
@@ -221,6 +230,23 @@ impl Messages for En {
         format!(
             "`__all__` (line {line}) holds comments and several names per line, so the skill cannot add {names} without moving them; add it yourself"
         )
+    }
+    fn py_assigned_several(&self, name: &str, lines: &str) -> String {
+        format!(
+            "`{name}` is assigned at the top level more than once (lines {lines}), so which one counts is not clear"
+        )
+    }
+    fn py_statement_no_file(&self, statement: &str) -> String {
+        format!("the file is missing; add `{statement}` by hand")
+    }
+    fn py_statement_no_assignment(&self, name: &str, statement: &str) -> String {
+        format!("it has no top-level `{name} = ...` assignment to change; add `{statement}` by hand")
+    }
+    fn py_statement_several(&self, name: &str, lines: &str, statement: &str) -> String {
+        format!("{}; add `{statement}` by hand", self.py_assigned_several(name, lines))
+    }
+    fn py_statement_no_anchor(&self, anchor: &str, statement: &str) -> String {
+        format!("it has no top-level `{anchor}` to put the line after; add `{statement}` by hand")
     }
 
     fn git_tracked(&self, rel: &str) -> String {

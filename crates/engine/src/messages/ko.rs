@@ -207,6 +207,15 @@ impl Messages for Ko {
     fn plan_env_forced(&self) -> String {
         "값 교체 (--force), 이전 파일은 백업됨".into()
     }
+    fn plan_statement_replaced(&self, name: &str, old: &str, statement: &str) -> String {
+        format!("`{name} = {old}`을(를) `{statement}`(으)로 바꿈")
+    }
+    fn plan_statement_after(&self, anchor: &str, statement: &str) -> String {
+        format!("`{anchor}` 뒤에 `{statement}` 추가")
+    }
+    fn plan_statement_added(&self, statement: &str) -> String {
+        format!("`{statement}` 추가")
+    }
 
     fn py_not_a_name(&self, name: &str) -> String {
         format!("`{name}`은(는) 파이썬 이름이 아니라 `__all__`에 넣을 수 없습니다")
@@ -232,6 +241,21 @@ impl Messages for Ko {
         format!(
             "`__all__`({line}번째 줄)에 주석과 한 줄에 여러 이름이 있어 스킬이 {names}을(를) 옮기지 않고는 추가할 수 없습니다. 직접 추가하세요"
         )
+    }
+    fn py_assigned_several(&self, name: &str, lines: &str) -> String {
+        format!("`{name}`이(가) 최상위에서 여러 번 대입되어({lines}번째 줄) 어느 것이 쓰이는지 분명하지 않습니다")
+    }
+    fn py_statement_no_file(&self, statement: &str) -> String {
+        format!("파일이 없습니다. `{statement}`을(를) 직접 추가하세요")
+    }
+    fn py_statement_no_assignment(&self, name: &str, statement: &str) -> String {
+        format!("바꿀 최상위 `{name} = ...` 대입이 없습니다. `{statement}`을(를) 직접 추가하세요")
+    }
+    fn py_statement_several(&self, name: &str, lines: &str, statement: &str) -> String {
+        format!("{} `{statement}`을(를) 직접 추가하세요", self.py_assigned_several(name, lines))
+    }
+    fn py_statement_no_anchor(&self, anchor: &str, statement: &str) -> String {
+        format!("그 뒤에 넣을 최상위 `{anchor}`이(가) 없습니다. `{statement}`을(를) 직접 추가하세요")
     }
 
     fn git_tracked(&self, rel: &str) -> String {

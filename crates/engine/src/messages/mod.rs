@@ -133,6 +133,10 @@ pub trait Messages: Sync {
     fn plan_not_utf8(&self) -> String;
     fn plan_env_conflict(&self, keys: &str) -> String;
     fn plan_env_forced(&self) -> String;
+    /// A `python-statement` step replaced `name = old` with `statement` (one line).
+    fn plan_statement_replaced(&self, name: &str, old: &str, statement: &str) -> String;
+    fn plan_statement_after(&self, anchor: &str, statement: &str) -> String;
+    fn plan_statement_added(&self, statement: &str) -> String;
 
     // --- editing Python the user owns ---
     fn py_not_a_name(&self, name: &str) -> String;
@@ -142,6 +146,13 @@ pub trait Messages: Sync {
     fn py_name_taken(&self, name: &str, from: &str, line: usize, module: &str) -> String;
     fn py_all_dynamic(&self, line: usize, names: &str) -> String;
     fn py_all_commented(&self, line: usize, names: &str) -> String;
+    /// `name` is assigned at the top level on several `lines` ("3, 9").
+    fn py_assigned_several(&self, name: &str, lines: &str) -> String;
+    /// A statement to add cannot be placed: the reason, then what to add by hand.
+    fn py_statement_no_file(&self, statement: &str) -> String;
+    fn py_statement_no_assignment(&self, name: &str, statement: &str) -> String;
+    fn py_statement_several(&self, name: &str, lines: &str, statement: &str) -> String;
+    fn py_statement_no_anchor(&self, anchor: &str, statement: &str) -> String;
 
     // --- secrets and git ---
     fn git_tracked(&self, rel: &str) -> String;
