@@ -224,19 +224,22 @@ fn composed_set(root: &std::path::Path) {
     );
 }
 
+/// `skillrun --skills-dir DIR run SKILL --json --input INPUT`, exiting with `code`: its report.
+fn run_json(dir: &str, skill: &str, input: &serde_json::Value, code: i32) -> serde_json::Value {
+    Test::new()
+        .args(["--skills-dir", dir, "run", skill, "--json", "--input", &input.to_string()])
+        .run()
+        .code(code)
+        .json()
+}
+
 #[test]
 fn a_third_skill_uses_every_step_kind_and_requires_another_as_data_only() {
     let t = Test::new();
     let skills = t.dir.path().join("skills-set");
     composed_set(&skills);
     let dir = skills.to_str().unwrap();
-    let run = |skill: &str, input: serde_json::Value, code: i32| {
-        Test::new()
-            .args(["--skills-dir", dir, "run", skill, "--json", "--input", &input.to_string()])
-            .run()
-            .code(code)
-            .json()
-    };
+    let run = |skill: &str, input: serde_json::Value, code: i32| run_json(dir, skill, &input, code);
     let sink = serde_json::json!({"dir": t.project(), "name": "Widget"});
     let refused = run("kitchen-sink", sink.clone(), 2);
     assert_eq!(refused["requires"][0]["skill"], "base-files", "{refused}");
@@ -280,13 +283,7 @@ fn a_published_value_reaches_the_skill_that_builds_on_it() {
     };
     write(&skills, "skills/kitchen-sink/skill.json", &sink(r#"{"home": "home"}"#));
     let dir = skills.to_str().unwrap();
-    let run = |skill: &str, input: serde_json::Value, code: i32| {
-        Test::new()
-            .args(["--skills-dir", dir, "run", skill, "--json", "--input", &input.to_string()])
-            .run()
-            .code(code)
-            .json()
-    };
+    let run = |skill: &str, input: serde_json::Value, code: i32| run_json(dir, skill, &input, code);
     run("base-files", serde_json::json!({"dir": t.project(), "flavor": "fancy"}), 0);
     assert_eq!(t.read("fancy-home/base.txt"), "fancy\n");
     let answers: serde_json::Value = serde_json::from_str(&t.read(".skillrun/answers.json")).unwrap();
