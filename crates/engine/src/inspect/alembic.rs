@@ -166,15 +166,10 @@ fn url_from(env: &str) -> &'static str {
     }
 }
 
-/// A revision file's `revision` and its `down_revision`s (none for the first; several for a merge).
+/// A revision file's `revision` and its `down_revision`s (none for the first; several for a merge,
+/// whose tuple may span lines): the module-level assignments, read as [`crate::pystmt`] reads them.
 fn revision(text: &str) -> Option<(String, Vec<String>)> {
-    let value = |name: &str| {
-        text.lines().find_map(|l| {
-            let rest = l.strip_prefix(name)?.trim_start();
-            let rest = if rest.starts_with(':') { rest.split_once('=')?.1 } else { rest.strip_prefix('=')? };
-            Some(rest.split('#').next().unwrap_or("").trim().to_owned())
-        })
-    };
+    let value = |name: &str| crate::pystmt::assigned_value(text, name).ok().flatten();
     let strings = |v: &str| -> Vec<String> {
         v.split(['"', '\'']).skip(1).step_by(2).filter(|s| !s.is_empty()).map(str::to_owned).collect()
     };
@@ -234,6 +229,9 @@ mod tests {
         assert_eq!(revision("revision = 'a1'\ndown_revision = None\n"), Some(("a1".into(), vec![])));
         let merge = "revision = 'c3'\ndown_revision = ('a1', 'b2')\n";
         assert_eq!(revision(merge), Some(("c3".into(), vec!["a1".into(), "b2".into()])));
+        let spread =
+            "\"\"\"merge\n\nRevision ID: d4\n\"\"\"\nrevision = 'd4'\ndown_revision = (\n    'a1',\n    'b2',\n)\n";
+        assert_eq!(revision(spread), Some(("d4".into(), vec!["a1".into(), "b2".into()])));
         assert_eq!(config_var("from alembic import context\nconfig = context.config\n").as_deref(), Some("config"));
         assert_eq!(url_from("url = config.get_main_option('sqlalchemy.url')"), "ini");
         assert_eq!(url_from("config.set_main_option(\n  'sqlalchemy.url', settings.URL)"), "env");
