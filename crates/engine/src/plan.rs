@@ -164,10 +164,13 @@ pub fn plan(
                 let path = path.as_str();
                 let mut ctx = context.clone();
                 let name = replace.as_ref().map(|r| render_str(skill, r, path, &context)).transpose()?;
+                // The file as the plan has it before this step: for `current`, and to tell whether
+                // this step changed it.
+                let unedited = planner.current(path)?;
                 let mut before = None;
                 if let Some(name) = &name {
-                    let text = planner.current(path)?.and_then(|b| String::from_utf8(b).ok());
-                    before = text.as_deref().and_then(|t| crate::pystmt::assigned_value(t, name).ok().flatten());
+                    let text = unedited.as_deref().and_then(|b| std::str::from_utf8(b).ok());
+                    before = text.and_then(|t| crate::pystmt::assigned_value(t, name).ok().flatten());
                     ctx.insert("current".into(), before.clone().map_or(Value::Null, Value::String));
                 }
                 let each = |t: &String| render_str(skill, t, path, &ctx);
@@ -180,7 +183,6 @@ pub fn plan(
                     (None, anchor) => crate::pystmt::Place::After { anchor: anchor.as_deref().unwrap_or_default() },
                 };
                 let lang = planner.lang;
-                let unedited = planner.current(path)?;
                 planner.merge(path, |current| {
                     let with_imports = match current {
                         Some(text) => {
