@@ -1,6 +1,7 @@
 //! In-process figures (criterion), run by `benches/run.sh` (or `cargo bench --bench inprocess`):
 //!
-//! - `registry_load/N`: `Registry::from_dir` of a generated skill set of N skills;
+//! - `registry_load/N`: `Registry::from_dir` of a generated skill set of N skills (the manifest:
+//!   a skill's own files are read and checked when it is first used);
 //! - `trigger_index/N`: preparing every trigger phrase of N skills (done once, on the first match);
 //! - `match_ko/N`, `match_en/N`: ranking one request against N skills, index built;
 //! - `match_eval/N`: ranking every request of the evaluation set (tests/triggers/eval.jsonl)
@@ -57,7 +58,8 @@ fn scaling(c: &mut Criterion) {
     for n in sizes() {
         let dir = skill_set(n, tmp.path());
         let registry = Registry::from_dir(&dir).unwrap();
-        assert_eq!(registry.skills().len(), n);
+        assert_eq!(registry.entries().len(), n);
+        assert_eq!(registry.skills().unwrap().len(), n, "every skill of the set loads");
         assert_eq!(skillrun::chat::rank(&registry, KO).matches[0].skill, "database-setup");
         assert_eq!(skillrun::chat::rank(&registry, EN).matches[0].skill, "database-setup");
 
@@ -67,12 +69,12 @@ fn scaling(c: &mut Criterion) {
             b.iter(|| Registry::from_dir(dir).unwrap())
         });
         let sets: Vec<SkillTriggers<'_>> = registry
-            .skills()
+            .entries()
             .iter()
-            .map(|s| SkillTriggers {
-                skill: s.id(),
-                phrases: s.entry.triggers.ko.iter().chain(&s.entry.triggers.en).map(String::as_str).collect(),
-                words: &s.entry.words,
+            .map(|e| SkillTriggers {
+                skill: &e.id,
+                phrases: e.triggers.ko.iter().chain(&e.triggers.en).map(String::as_str).collect(),
+                words: &e.words,
             })
             .collect();
         g.bench_with_input(BenchmarkId::new("trigger_index", n), &sets, |b, sets| b.iter(|| TriggerIndex::new(sets)));

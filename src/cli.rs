@@ -37,11 +37,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// List the skills.
+    /// List the skills (from the manifest; a skill's own files are read when it is used).
     List {
         #[arg(long)]
         json: bool,
     },
+    /// Load and check every skill of the set (input schema, skill.json, SKILL.md, templates, the
+    /// skills each requires); print each broken one's file and reason, exit 1 if any.
+    Check,
     /// Rank the skills a request asks for ("DB 설정 해줘", "set up alembic"), with why; exit 1
     /// when none matches (a skill that came close is named on stderr).
     Match {
@@ -203,21 +206,37 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::List { json } => {
             if json {
                 let skills: Vec<Value> = registry
-                    .skills()
+                    .entries()
                     .iter()
-                    .map(|s| json!({"id": s.entry.id, "version": s.entry.version, "title": s.entry.title, "description": s.entry.description, "triggers": s.entry.triggers}))
+                    .map(|e| json!({"id": e.id, "version": e.version, "title": e.title, "description": e.description, "triggers": e.triggers}))
                     .collect();
                 print(&serde_json::to_string_pretty(&json!({ "skills": skills }))?);
             } else {
-                let width = registry.skills().iter().map(|s| s.id().len()).max().unwrap_or(0);
-                for s in registry.skills() {
-                    print(&format!("{:<width$}  {:<8}  {}", s.id(), s.entry.version, s.entry.title.en));
+                // One write for the whole list (stdout is line-buffered: a line each would be a
+                // write each, a thousand for a thousand skills).
+                let width = registry.entries().iter().map(|e| e.id.len()).max().unwrap_or(0);
+                let lines: Vec<String> = registry
+                    .entries()
+                    .iter()
+                    .map(|e| format!("{:<width$}  {:<8}  {}", e.id, e.version, e.title.en))
+                    .collect();
+                if !lines.is_empty() {
+                    print(&lines.join("\n"));
                 }
             }
             Ok(EXIT_OK)
         }
+        Command::Check => {
+            let loaded = registry.load_all();
+            let broken: Vec<&crate::Error> = loaded.iter().filter_map(|r| r.as_ref().err()).collect();
+            for e in &broken {
+                eprintln!("skillrun: {e}");
+            }
+            print(&format!("skills checked: {}, broken: {}", loaded.len(), broken.len()));
+            Ok(if broken.is_empty() { EXIT_OK } else { EXIT_FAILURE })
+        }
         Command::Match { text, json } => {
-            let reply = crate::chat::reply(&registry, &text, None);
+            let reply = crate::chat::reply(&registry, &text, None)?;
             if json {
                 print(&serde_json::to_string_pretty(&reply)?);
             } else if reply.matches.is_empty() {
@@ -243,7 +262,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Chat { text: Some(text), json, lang } => {
-            let reply = crate::chat::reply(&registry, &text, lang.as_deref().and_then(Lang::parse));
+            let reply = crate::chat::reply(&registry, &text, lang.as_deref().and_then(Lang::parse))?;
             if json {
                 print(&serde_json::to_string_pretty(&reply)?);
             } else {

@@ -38,6 +38,8 @@ pub enum Error {
          run `skillrun plugin` without --skills-dir or SKILLRUN_SKILLS_DIR"
     )]
     OtherSkillSet,
+    #[error(transparent)]
+    Registry(#[from] crate::Error),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
 }
@@ -47,11 +49,11 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 
 /// Every file `skillrun plugin` writes for `registry`.
 pub fn files(registry: &Registry) -> Result<Files, Error> {
-    let skills = registry.skills();
-    for skill in skills {
+    let skills = registry.skills()?;
+    for skill in &skills {
         check_skill_md(skill)?;
     }
-    let description = description(skills);
+    let description = description(&skills);
     let server = |root: Option<&str>| {
         let mut args = vec!["--from".to_owned(), format!("{DISTRIBUTION}=={VERSION}"), NAME.into(), "serve".into()];
         args.extend(root.into_iter().flat_map(|r| ["--root".to_owned(), r.to_owned()]));
@@ -129,7 +131,7 @@ pub fn files(registry: &Registry) -> Result<Files, Error> {
 }
 
 /// The plugin's description: what runs it, then each skill's id and title.
-fn description(skills: &[Skill]) -> String {
+fn description(skills: &[&Skill]) -> String {
     let list: Vec<String> = skills.iter().map(|s| format!("{}: {}", s.id(), s.entry.title.en)).collect();
     format!("Agent skills run by the skillrun MCP server or command. {}", list.join("; "))
 }
@@ -248,7 +250,7 @@ mod tests {
     fn registry(skill_md: &str) -> Registry {
         let mut files = crate::skills::embedded_files();
         files.insert("skills/database-setup/SKILL.md".into(), skill_md.as_bytes().to_vec());
-        Registry::from_memory(&files, false).unwrap()
+        Registry::from_memory(files, false).unwrap()
     }
 
     fn problem(skill_md: &str) -> String {
@@ -272,7 +274,7 @@ mod tests {
                 set.insert(format!("skills/database-setup-copy/{rest}"), text.into_bytes());
             }
         }
-        let out = files(&Registry::from_memory(&set, false).unwrap()).unwrap();
+        let out = files(&Registry::from_memory(set, false).unwrap()).unwrap();
         for id in ["database-setup", "database-setup-copy"] {
             let md = String::from_utf8(out[&format!("plugin/skills/{id}/SKILL.md")].clone()).unwrap();
             assert!(md.starts_with(&format!("---\nname: {id}\n")), "{md}");
@@ -330,7 +332,7 @@ mod tests {
         }
         let manifest = String::from_utf8(set["manifest.json"].clone()).unwrap();
         set.insert("manifest.json".into(), manifest.replace("\"skills/database-setup\"", "\"skills/db\"").into_bytes());
-        let problem = files(&Registry::from_memory(&set, false).unwrap()).unwrap_err().to_string();
+        let problem = files(&Registry::from_memory(set, false).unwrap()).unwrap_err().to_string();
         assert!(problem.contains("`name: db` must be the skill's directory `database-setup`"), "{problem}");
     }
 }

@@ -1,5 +1,7 @@
 //! Skills are data: a second skill set loaded with `--skills-dir` runs through the same runtime,
-//! and a broken skill set is refused with the file and the reason.
+//! and a broken skill is refused with the file and the reason when it is used (`list` and `match`
+//! read only the manifest; the set's other skills still work; `check` and the MCP server, which
+//! need every skill, refuse the set).
 
 use crate::support::Test;
 
@@ -56,25 +58,61 @@ fn a_second_skill_needs_no_code() {
 }
 
 #[test]
-fn a_broken_skill_set_is_refused_with_the_reason() {
+fn a_broken_skill_is_refused_with_the_reason_when_it_is_used() {
     let t = Test::new();
     let skills = t.dir.path().join("skills-set");
+    let dir = skills.to_str().unwrap();
     greeting_skill(&skills);
     write(&skills, "skills/greeting-file/SKILL.md", "---\nname: Greeting\ndescription: x\n---\n");
-    let ran = Test::new().args(["--skills-dir", skills.to_str().unwrap(), "list"]).run().code(1);
-    assert!(
-        ran.stderr.contains("SKILL.md: front matter `name: Greeting` must equal the directory name `greeting-file`"),
-        "{}",
-        ran.stderr
-    );
+    let said =
+        "skills/greeting-file/SKILL.md: front matter `name: Greeting` must equal the directory name `greeting-file`";
+    for command in [&["show", "greeting-file"][..], &["run", "greeting-file", "--input", "{}"], &["check"]] {
+        let ran = Test::new().args(["--skills-dir", dir]).args(command).run().code(1);
+        assert!(ran.stderr.contains(said), "{command:?}: {}", ran.stderr);
+    }
     greeting_skill(&skills);
     write(
         &skills,
         "skills/greeting-file/skill.json",
         r#"{"steps": [{"kind": "render", "path": "../escape.txt", "template": "templates/hello.txt.tera"}]}"#,
     );
-    let ran = Test::new().args(["--skills-dir", skills.to_str().unwrap(), "list"]).run().code(1);
-    assert!(ran.stderr.contains("skill.json"), "{}", ran.stderr);
+    let ran = Test::new().args(["--skills-dir", dir, "check"]).run().code(1);
+    assert!(ran.stderr.contains("skills/greeting-file/skill.json: at `/steps/0/path`"), "{}", ran.stderr);
+    assert_eq!(ran.stdout, "skills checked: 1, broken: 1\n");
+}
+
+/// The composed set below with `kitchen-sink`'s skill.json broken: `base-files` still lists,
+/// matches and runs; `kitchen-sink` fails with its file named wherever it is used.
+#[test]
+fn the_other_skills_of_a_set_with_a_broken_skill_still_list_match_and_run() {
+    let t = Test::new();
+    let skills = t.dir.path().join("skills-set");
+    composed_set(&skills);
+    write(&skills, "skills/kitchen-sink/skill.json", r#"{"steps": [{"kind": "render"}"#);
+    let dir = skills.to_str().unwrap();
+    let said = "invalid skill set: skills/kitchen-sink/skill.json: not valid JSON";
+    let listed = Test::new().args(["--skills-dir", dir, "list", "--json"]).run().code(0).json();
+    assert_eq!(listed["skills"].as_array().unwrap().len(), 2, "{listed}");
+    let matched = Test::new().args(["--skills-dir", dir, "match", "lay the base files", "--json"]).run().code(0).json();
+    assert_eq!(matched["matches"][0]["skill"], "base-files", "{matched}");
+    assert_eq!(matched["matches"][0]["missingInputs"][0]["field"], "dir", "{matched}");
+    run_json(dir, "base-files", &serde_json::json!({"dir": t.project(), "flavor": "plain"}), 0);
+    assert_eq!(t.read("base.txt"), "plain\n");
+    let sink = serde_json::json!({"dir": t.project(), "name": "Widget"});
+    for command in [
+        vec!["match", "add the kitchen sink"],
+        vec!["run", "kitchen-sink", "--input", &sink.to_string()],
+        vec!["schema", "kitchen-sink"],
+        vec!["check"],
+    ] {
+        let ran = Test::new().args(["--skills-dir", dir]).args(&command).run().code(1);
+        assert!(ran.stderr.contains(said), "{command:?}: {}", ran.stderr);
+    }
+    let failed = run_json(dir, "kitchen-sink", &sink, 1);
+    assert!(failed["message"].as_str().unwrap().contains(said), "{failed}");
+    // The MCP server lists every skill as a tool with its input schema: it does not start.
+    let ran = Test::new().args(["--skills-dir", dir, "serve"]).run().code(1);
+    assert!(ran.stderr.contains(said), "{}", ran.stderr);
 }
 
 /// A skill whose step writes to `target` (relative to the project).
@@ -263,7 +301,7 @@ fn a_third_skill_uses_every_step_kind_and_requires_another_as_data_only() {
 
 /// A skill publishes a value it decided (`publish`, recorded in its answers); a skill that requires
 /// it reads it back (`requires[].values`) for its paths, with no engine knowledge of either. A
-/// value the required skill does not publish is refused when the set loads.
+/// value the required skill does not publish is refused when the skill that requires it is used.
 #[test]
 fn a_published_value_reaches_the_skill_that_builds_on_it() {
     let t = Test::new();
@@ -292,10 +330,11 @@ fn a_published_value_reaches_the_skill_that_builds_on_it() {
     assert_eq!(t.read("fancy-home/sink.txt"), "\"\"\"sink: Widget (fancy).\"\"\"\n");
 
     write(&skills, "skills/kitchen-sink/skill.json", &sink(r#"{"home": "nowhere"}"#));
-    let ran = Test::new().args(["--skills-dir", dir, "list"]).run().code(1);
-    assert!(
-        ran.stderr.contains("requires value `nowhere` of skill `base-files`, which it does not publish"),
-        "{}",
-        ran.stderr
-    );
+    let unpublished =
+        "skills/kitchen-sink/skill.json: requires value `nowhere` of skill `base-files`, which it does not publish";
+    for command in [&["show", "kitchen-sink"][..], &["check"]] {
+        let ran = Test::new().args(["--skills-dir", dir]).args(command).run().code(1);
+        assert!(ran.stderr.contains(unpublished), "{command:?}: {}", ran.stderr);
+    }
+    run_json(dir, "base-files", &serde_json::json!({"dir": t.project(), "flavor": "plain"}), 0);
 }

@@ -223,8 +223,12 @@ impl Core {
         if is_cancel(text) {
             return (idle(crate::messages::of(lang).no_conversation()), None);
         }
-        // No match, two close matches, a topic question or a near miss: the reply says which.
-        let reply = crate::chat::reply(&self.registry, text, Some(lang));
+        // No match, two close matches, a topic question or a near miss: the reply says which. A
+        // matched skill that is broken says its registry error (the file and what is wrong).
+        let reply = match crate::chat::reply(&self.registry, text, Some(lang)) {
+            Ok(reply) => reply,
+            Err(e) => return (idle(e.to_string()), None),
+        };
         let Some(skill) = reply.runnable().and_then(|m| self.registry.get(&m.matched.skill).ok()) else {
             return (idle(reply.message), None);
         };

@@ -30,15 +30,16 @@ use super::{Caller, Config, MAX_MCP_BODY_BYTES, error};
 use crate::conversation::store::{Bounds, Kind, RESERVATION, Store, StoreError};
 use crate::registry::Registry;
 
-/// The `/mcp` service: rmcp behind the session guard.
+/// The `/mcp` service: rmcp behind the session guard. Every skill is loaded and checked first (the
+/// MCP tools carry their input schemas): a broken one is the error.
 pub fn service(
     registry: &Arc<Registry>,
     roots: &Arc<crate::locate::Roots>,
     config: &Config,
     store: Arc<dyn Store>,
     ct: CancellationToken,
-) -> Router {
-    let server = crate::mcp::SkillServer::new(registry.clone(), CancellationToken::new(), roots.clone());
+) -> crate::Result<Router> {
+    let server = crate::mcp::SkillServer::new(registry.clone(), CancellationToken::new(), roots.clone())?;
     let mut mcp_config = StreamableHttpServerConfig::default()
         .with_cancellation_token(ct)
         .with_max_request_body_bytes(MAX_MCP_BODY_BYTES);
@@ -55,10 +56,10 @@ pub fn service(
         bounds: Bounds { all: config.limits.max_conversations, per_caller: config.limits.max_per_caller },
         ttl,
     });
-    Router::new().fallback_service(service).layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+    Ok(Router::new().fallback_service(service).layer(axum::middleware::from_fn(move |request: Request, next: Next| {
         let guard = guard.clone();
         async move { guard.check(request, next).await }
-    }))
+    })))
 }
 
 struct SessionGuard {

@@ -153,7 +153,7 @@ async fn run(registry: Registry, mut config: Config) -> anyhow::Result<()> {
     let store = crate::conversation::store::open(&config.store, &config.store_prefix).await?;
     let registry = Arc::new(registry);
     let ct = CancellationToken::new();
-    let mcp = mcp::service(&registry, &roots, &config, store.clone(), ct.child_token());
+    let mcp = mcp::service(&registry, &roots, &config, store.clone(), ct.child_token())?;
     // Slack's response_url is https: rustls with ring, the platform's certificates.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()

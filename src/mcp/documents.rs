@@ -23,10 +23,10 @@ pub struct Document {
 pub struct Documents(Vec<Document>);
 
 impl Documents {
-    pub fn new(registry: &Registry) -> Self {
-        Documents(
+    pub fn new(registry: &Registry) -> crate::Result<Self> {
+        Ok(Documents(
             registry
-                .skills()
+                .skills()?
                 .iter()
                 .map(|s| Document {
                     uri: format!("skill://{}/SKILL.md", s.id()),
@@ -37,7 +37,7 @@ impl Documents {
                     front_matter: front_matter(&s.skill_md),
                 })
                 .collect(),
-        )
+        ))
     }
 
     pub fn resources(&self) -> Vec<Resource> {
@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn every_embedded_skill_is_a_valid_extension_entry() {
-        let docs = Documents::new(&crate::skills::embedded().unwrap());
+        let docs = Documents::new(&crate::skills::embedded().unwrap()).unwrap();
         let skills = docs.skills();
         assert_eq!(skills.len(), docs.0.len());
         let db = docs.skill("skill://database-setup/SKILL.md").unwrap();

@@ -40,20 +40,20 @@ pub fn serve(registry: Registry, roots: std::sync::Arc<crate::locate::Roots>) ->
 }
 
 async fn serve_stdio(registry: Registry, roots: std::sync::Arc<crate::locate::Roots>) -> anyhow::Result<()> {
-    let (stdin, stdout) = rmcp::transport::stdio_pipes();
     let (input_closed, output_closed) = (CancellationToken::new(), CancellationToken::new());
-    let (transport, writer) = transport::spawn(stdin, stdout, input_closed.clone(), output_closed.clone());
-    tracing::info!(skills = registry.skills().len(), "serving MCP on stdio");
-    let running =
-        match SkillServer::new(registry.into(), input_closed, roots).serve_with_ct(transport, output_closed).await {
-            Ok(running) => running,
-            Err(ServerInitializeError::ConnectionClosed(_) | ServerInitializeError::Cancelled) => {
-                tracing::info!("stdin closed before a session began");
-                let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
-                return Ok(());
-            }
-            Err(e) => anyhow::bail!("MCP session could not start: {e}"),
-        };
+    tracing::info!(skills = registry.entries().len(), "serving MCP on stdio");
+    let server = SkillServer::new(registry.into(), input_closed.clone(), roots)?;
+    let (stdin, stdout) = rmcp::transport::stdio_pipes();
+    let (transport, writer) = transport::spawn(stdin, stdout, input_closed, output_closed.clone());
+    let running = match server.serve_with_ct(transport, output_closed).await {
+        Ok(running) => running,
+        Err(ServerInitializeError::ConnectionClosed(_) | ServerInitializeError::Cancelled) => {
+            tracing::info!("stdin closed before a session began");
+            let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+            return Ok(());
+        }
+        Err(e) => anyhow::bail!("MCP session could not start: {e}"),
+    };
     let reason = running.waiting().await?;
     tracing::info!(?reason, "MCP session ended");
     // The transport has dropped its queue; the writer flushes what is left and stops.

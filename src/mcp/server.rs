@@ -76,16 +76,22 @@ struct Inner {
 
 impl SkillServer {
     /// A server for `registry`; `roots`, when not empty, are the only directories a run may write under.
-    pub fn new(registry: Arc<Registry>, input_closed: CancellationToken, roots: Arc<crate::locate::Roots>) -> Self {
+    /// Every skill is loaded and checked here (the tools carry their input schemas): a broken one
+    /// is the error.
+    pub fn new(
+        registry: Arc<Registry>,
+        input_closed: CancellationToken,
+        roots: Arc<crate::locate::Roots>,
+    ) -> crate::Result<Self> {
         let parallel = std::thread::available_parallelism().map_or(4, |n| n.get()).max(2);
-        SkillServer(Arc::new(Inner {
-            catalog: Catalog::new(&registry),
-            documents: Documents::new(&registry),
+        Ok(SkillServer(Arc::new(Inner {
+            catalog: Catalog::new(&registry)?,
+            documents: Documents::new(&registry)?,
             registry,
             runs: Semaphore::new(parallel),
             input_closed,
             roots,
-        }))
+        })))
     }
 
     async fn run_skill(
@@ -148,7 +154,9 @@ impl SkillServer {
             return Ok(tools::failure_result(tools::MATCH_TOOL, Status::Invalid, None, vec![error]).into());
         };
         let lang = args.get("lang").and_then(|l| l.as_str()).and_then(Lang::parse);
-        Ok(tools::match_result(&crate::chat::reply(&self.0.registry, text, lang)).into())
+        let reply = crate::chat::reply(&self.0.registry, text, lang)
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        Ok(tools::match_result(&reply).into())
     }
 }
 

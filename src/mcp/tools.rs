@@ -36,18 +36,19 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    pub fn new(registry: &Registry) -> Self {
+    /// Loads every skill (each tool carries its input schema): a broken one is the error.
+    pub fn new(registry: &Registry) -> crate::Result<Self> {
         let mut targets = BTreeMap::new();
         targets.insert(MATCH_TOOL.to_owned(), Target::Match);
         let mut tools = Vec::new();
-        for skill in registry.skills() {
+        for skill in registry.skills()? {
             let name = unique(tool_name(skill.id()), &targets);
             let (tool, options) = skill_tool(&name, skill);
             targets.insert(name, Target::Skill { id: skill.id().to_owned(), options });
             tools.push(tool);
         }
         tools.push(match_tool());
-        Catalog { tools, targets }
+        Ok(Catalog { tools, targets })
     }
 
     pub fn target(&self, name: &str) -> Option<&Target> {
@@ -316,7 +317,7 @@ mod tests {
     #[test]
     fn every_skill_tool_extends_its_schema_and_reports_with_the_report_schema() {
         let registry = crate::skills::embedded().unwrap();
-        let catalog = Catalog::new(&registry);
+        let catalog = Catalog::new(&registry).unwrap();
         let tool = catalog.tools.iter().find(|t| t.name == "database-setup").unwrap();
         let props = tool.input_schema["properties"].as_object().unwrap();
         assert!(

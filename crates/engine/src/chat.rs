@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::registry::{Registry, Skill};
+use crate::registry::{ManifestEntry, Registry, Skill};
 use crate::trigger::{Lang, Note, Ranking, TriggerMatch};
 
 /// One ranked skill with what a caller still has to supply.
@@ -69,26 +69,28 @@ pub fn rank(registry: &Registry, text: &str) -> Ranking {
 }
 
 /// Matches `text`, extracts what it can, and says what is missing, or which skill came close,
-/// in the text's language (or `lang` when given).
-pub fn reply(registry: &Registry, text: &str, lang: Option<Lang>) -> Reply {
+/// in the text's language (or `lang` when given). Ranking and near misses read only the manifest;
+/// each matched skill is loaded (its input schema says what to extract and ask for), so a broken
+/// one is its registry error, naming its file.
+pub fn reply(registry: &Registry, text: &str, lang: Option<Lang>) -> crate::Result<Reply> {
     let ranking = rank(registry, text);
     let ambiguous = ranking.ambiguous();
     let lang = lang.unwrap_or(ranking.lang);
     let matches: Vec<SkillMatch> = ranking
         .matches
         .into_iter()
-        .filter_map(|m| registry.get(&m.skill).ok().map(|skill| describe(skill, m, text, lang)))
-        .collect();
+        .map(|m| registry.get(&m.skill).map(|skill| describe(skill, m, text, lang)))
+        .collect::<crate::Result<_>>()?;
     let near_misses: Vec<NearMiss> = ranking
         .near_misses
         .into_iter()
         .filter_map(|m| {
-            let skill = registry.get(&m.skill).ok()?;
-            Some(NearMiss { title: skill.entry.title.get(lang).to_owned(), about: about(skill, lang), matched: m })
+            let entry = registry.entry(&m.skill).ok()?;
+            Some(NearMiss { title: entry.title.get(lang).to_owned(), about: about(entry, lang), matched: m })
         })
         .collect();
     let message = message(registry, lang, &matches, ambiguous, &near_misses);
-    Reply { lang, matches, ambiguous, near_misses, message }
+    Ok(Reply { lang, matches, ambiguous, near_misses, message })
 }
 
 fn message(registry: &Registry, lang: Lang, matches: &[SkillMatch], ambiguous: bool, near: &[NearMiss]) -> String {
@@ -110,14 +112,14 @@ fn message(registry: &Registry, lang: Lang, matches: &[SkillMatch], ambiguous: b
         }
         (None, Some(n)) => {
             let id = &n.matched.skill;
-            let example = registry.get(id).map(|s| example(s, lang)).unwrap_or_default();
+            let example = registry.entry(id).map(|e| example(e, lang)).unwrap_or_default();
             match n.matched.why.note {
                 Some(Note::Question) => say.chat_question(topic(n), id, &n.about, &example),
                 _ => say.chat_near_miss(id, &n.about, &example),
             }
         }
         (None, None) => {
-            let example = registry.skills().first().map(|s| example(s, lang)).unwrap_or_default();
+            let example = registry.entries().first().map(|e| example(e, lang)).unwrap_or_default();
             say.chat_no_match(&example)
         }
     }
@@ -129,8 +131,8 @@ fn topic(n: &NearMiss) -> &str {
 }
 
 /// The first sentence of the skill's description.
-fn about(skill: &Skill, lang: Lang) -> String {
-    let d = skill.entry.description.get(lang).trim();
+fn about(entry: &ManifestEntry, lang: Lang) -> String {
+    let d = entry.description.get(lang).trim();
     match d.find(". ") {
         Some(i) => d[..=i].to_owned(),
         None => d.to_owned(),
@@ -138,8 +140,8 @@ fn about(skill: &Skill, lang: Lang) -> String {
 }
 
 /// A trigger phrase of the skill in `lang`, to show how to ask for it.
-fn example(skill: &Skill, lang: Lang) -> String {
-    let t = &skill.entry.triggers;
+fn example(entry: &ManifestEntry, lang: Lang) -> String {
+    let t = &entry.triggers;
     let list = if lang == Lang::Ko { &t.ko } else { &t.en };
     list.iter().find(|p| p.contains(' ')).or(list.first()).cloned().unwrap_or_default()
 }

@@ -1,7 +1,17 @@
 //! The skill registry: loads `manifest.json`, each skill's input schema, steps (`skill.json`),
 //! templates and `SKILL.md`, from a set held in memory (the one a binary embeds) or from a
-//! directory given at run time, and validates all of it before anything runs. The engine
-//! carries no skill of its own.
+//! directory given at run time, and validates them before anything runs. The engine carries no
+//! skill of its own.
+//!
+//! Opening a set reads and checks the manifest only: listing and matching need nothing else (ids,
+//! titles, descriptions, triggers, words), so they cost what the manifest holds, not every skill's
+//! files. A skill is read and validated in full (input schema, `skill.json` against the skill
+//! schema, `SKILL.md` front matter, its templates, the skills it requires) when it is first used:
+//! run, shown, its schema printed, or described as a match. A broken skill is then an
+//! [`Error::Registry`] naming its file, whenever that skill is used; the other skills of the set
+//! list, match and run as if it were not broken. What needs every skill loads them all and fails on
+//! the first broken one ([`Registry::skills`]: the MCP server's tools, the plugin), and
+//! `skillrun check` reports each broken skill ([`Registry::load_all`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -407,11 +417,25 @@ impl Skill {
     }
 }
 
-/// All skills of one skill set.
+/// One skill set: its manifest, read and checked when the set is opened, and its skills, each
+/// read and validated when first used.
+///
+/// Listing and matching read only the manifest (ids, titles, descriptions, triggers, words), so
+/// they cost what the manifest holds whatever the size of the set. A skill's own files (input
+/// schema, `skill.json`, `SKILL.md`, its templates' names) are read and checked by [`Registry::get`],
+/// once; a broken skill is then an [`Error::Registry`] naming its file, for that skill only: the
+/// others list, match and run. What needs every skill ([`Registry::skills`]: the MCP tool list,
+/// the plugin, `skillrun check`) loads and checks them all, and fails on the first broken one.
 pub struct Registry {
-    skills: Vec<Skill>,
-    /// Position of each skill in `skills`, by id.
+    /// The manifest's entries, in its order.
+    entries: Vec<ManifestEntry>,
+    /// Position of each skill in `entries`, by id.
     by_id: HashMap<String, usize>,
+    /// Where the skills' files are.
+    files: SetFiles,
+    checks: Checks,
+    /// Each skill (by position), loaded and validated on first use; a failure is kept too.
+    loaded: Vec<OnceLock<Result<Skill>>>,
     /// Every skill's trigger phrases and words, prepared on the first match (`list` or `run` never
     /// pay it).
     triggers: OnceLock<TriggerIndex>,
@@ -424,21 +448,29 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 /// render), by path relative to the set's root.
 type Deferred = BTreeMap<String, PathBuf>;
 
+/// Where a skill set's files are: in memory (all of them), or under a directory, read one skill
+/// at a time as skills are loaded.
+enum SetFiles {
+    Memory(Files),
+    Dir(PathBuf),
+}
+
 impl Registry {
     /// A skill set held in memory, such as the one a binary embeds. With `checked`, the manifest
-    /// and every `skill.json` are validated against their schemas; a binary's own embedded set is
-    /// checked by its test suite instead, not on every start.
-    pub fn from_memory(files: &Files, checked: bool) -> Result<Self> {
-        Self::from_files(files, if checked { Checks::Run } else { Checks::Skip })
+    /// and each `skill.json` are validated against their schemas (a skill's when it is loaded); a
+    /// binary's own embedded set is checked by its test suite instead, not on every start.
+    pub fn from_memory(files: Files, checked: bool) -> Result<Self> {
+        let checks = if checked { Checks::Run } else { Checks::Skip };
+        let manifest = files.get("manifest.json").ok_or_else(|| Error::registry("manifest.json", "missing"))?;
+        let manifest = parse_manifest(manifest, checks)?;
+        Self::from_manifest(manifest, SetFiles::Memory(files), checks)
     }
 
-    /// A skill set on disk: `root/manifest.json` with paths relative to `root`.
+    /// A skill set on disk: `root/manifest.json` with paths relative to `root`. Only the manifest
+    /// is read here; a skill's files are read when it is first used.
     pub fn from_dir(root: &Path) -> Result<Self> {
-        let (mut files, mut deferred) = (Files::new(), Deferred::new());
-        let manifest = root.join("manifest.json");
-        let text = std::fs::read(&manifest).map_err(|e| Error::io(&manifest, e))?;
-        files.insert("manifest.json".into(), text);
-        let manifest = parse_manifest(&files["manifest.json"], Checks::Run)?;
+        let path = root.join("manifest.json");
+        let manifest = parse_manifest(&std::fs::read(&path).map_err(|e| Error::io(&path, e))?, Checks::Run)?;
         for entry in &manifest.skills {
             for rel in [&entry.input_schema, &entry.dir] {
                 if !is_relative_inside(rel) {
@@ -449,26 +481,11 @@ impl Registry {
                 }
             }
         }
-        let read = par_map(manifest.skills.iter().collect(), |entry| -> Result<(Files, Deferred)> {
-            let (mut files, mut deferred) = (Files::new(), Deferred::new());
-            collect_dir(root, Path::new(&entry.input_schema), &mut files, &mut deferred, None)?;
-            let dir = Path::new(&entry.dir);
-            collect_dir(root, dir, &mut files, &mut deferred, Some(&dir.join("templates")))?;
-            Ok((files, deferred))
-        });
-        for part in read {
-            let (more_files, more_deferred) = part?;
-            files.extend(more_files);
-            deferred.extend(more_deferred);
-        }
-        Self::from_manifest(manifest, &files, &deferred, Checks::Run)
+        let root = std::path::absolute(root).map_err(|e| Error::io(root, e))?;
+        Self::from_manifest(manifest, SetFiles::Dir(root), Checks::Run)
     }
 
-    fn from_files(files: &Files, checks: Checks) -> Result<Self> {
-        Self::from_manifest(parse_manifest(&files["manifest.json"], checks)?, files, &Deferred::new(), checks)
-    }
-
-    fn from_manifest(manifest: Manifest, files: &Files, deferred: &Deferred, checks: Checks) -> Result<Self> {
+    fn from_manifest(manifest: Manifest, files: SetFiles, checks: Checks) -> Result<Self> {
         let mut by_id = HashMap::with_capacity(manifest.skills.len());
         for (i, entry) in manifest.skills.iter().enumerate() {
             if by_id.insert(entry.id.clone(), i).is_some() {
@@ -479,56 +496,127 @@ impl Registry {
                 .check()
                 .map_err(|e| Error::registry("manifest.json", format!("skill `{}`: words: {e}", entry.id)))?;
         }
-        let skills = par_map(manifest.skills, |entry| load_skill(entry, files, deferred, checks))
-            .into_iter()
-            .collect::<Result<Vec<Skill>>>()?;
-        for skill in &skills {
-            for need in &skill.spec.requires {
-                let at = || format!("{}/skill.json", skill.entry.dir.trim_end_matches('/'));
-                let Some(&i) = by_id.get(&need.skill) else {
-                    return Err(Error::registry(
-                        at(),
-                        format!("requires skill `{}`, which is not in the skill set", need.skill),
-                    ));
-                };
-                if let Some(name) = need.values.values().find(|v| !skills[i].spec.publish.contains(v)) {
-                    return Err(Error::registry(
-                        at(),
-                        format!("requires value `{name}` of skill `{}`, which it does not publish", need.skill),
-                    ));
-                }
-            }
-        }
-        Ok(Registry { skills, by_id, triggers: OnceLock::new() })
+        let loaded = (0..manifest.skills.len()).map(|_| OnceLock::new()).collect();
+        Ok(Registry { entries: manifest.skills, by_id, files, checks, loaded, triggers: OnceLock::new() })
     }
 
-    pub fn skills(&self) -> &[Skill] {
-        &self.skills
+    /// The manifest's entries, in its order: what listing and matching need, read without loading
+    /// any skill.
+    pub fn entries(&self) -> &[ManifestEntry] {
+        &self.entries
+    }
+
+    /// Every skill, loaded and validated (on all cores for a large set), in manifest order; the
+    /// first broken one, in that order, is the error. For what needs every skill: the MCP tool
+    /// list (each tool's input schema), the plugin, `skillrun check`.
+    pub fn skills(&self) -> Result<Vec<&Skill>> {
+        self.load_all().into_iter().collect()
+    }
+
+    /// Every skill loaded and validated as [`Registry::get`] does, in manifest order: each one,
+    /// or why it cannot be used.
+    pub fn load_all(&self) -> Vec<Result<&Skill>> {
+        par_map((0..self.entries.len()).collect(), |i| {
+            let _ = self.load(i);
+        });
+        (0..self.entries.len()).map(|i| self.load(i).and_then(|skill| self.check_requires(skill))).collect()
     }
 
     /// The trigger index of all skills (Korean phrases, then English, and words, per skill), built
-    /// once.
+    /// once from the manifest.
     pub fn trigger_index(&self) -> &TriggerIndex {
         self.triggers.get_or_init(|| {
             let sets: Vec<SkillTriggers<'_>> = self
-                .skills
+                .entries
                 .iter()
-                .map(|s| SkillTriggers {
-                    skill: s.id(),
-                    phrases: s.entry.triggers.ko.iter().chain(&s.entry.triggers.en).map(String::as_str).collect(),
-                    words: &s.entry.words,
+                .map(|e| SkillTriggers {
+                    skill: &e.id,
+                    phrases: e.triggers.ko.iter().chain(&e.triggers.en).map(String::as_str).collect(),
+                    words: &e.words,
                 })
                 .collect();
             TriggerIndex::new(&sets)
         })
     }
 
+    /// A skill's manifest entry, without loading the skill.
+    pub fn entry(&self, id: &str) -> Result<&ManifestEntry> {
+        self.position(id).map(|i| &self.entries[i])
+    }
+
+    /// The skill `id`, loaded and validated on its first use (its files, and that the skills it
+    /// requires are in the set and publish what it takes from them). A broken skill is an
+    /// [`Error::Registry`] naming its file, on every call.
     pub fn get(&self, id: &str) -> Result<&Skill> {
-        self.by_id.get(id).map(|&i| &self.skills[i]).ok_or_else(|| Error::UnknownSkill {
+        let skill = self.load(self.position(id)?)?;
+        self.check_requires(skill)
+    }
+
+    fn position(&self, id: &str) -> Result<usize> {
+        self.by_id.get(id).copied().ok_or_else(|| Error::UnknownSkill {
             id: id.to_owned(),
-            known: self.skills.iter().map(|s| s.entry.id.as_str()).collect::<Vec<_>>().join(", "),
+            known: self.entries.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", "),
         })
     }
+
+    /// The skill at position `i`, read and validated once (its failure too).
+    fn load(&self, i: usize) -> Result<&Skill> {
+        let loaded = self.loaded[i].get_or_init(|| {
+            let entry = self.entries[i].clone();
+            match &self.files {
+                SetFiles::Memory(files) => load_skill(entry, files, &Deferred::new(), self.checks),
+                SetFiles::Dir(root) => {
+                    let (files, deferred) = read_skill_files(root, &entry)?;
+                    load_skill(entry, &files, &deferred, self.checks)
+                }
+            }
+        });
+        loaded.as_ref().map_err(again)
+    }
+
+    /// The skills `skill` requires are in the set, and publish the values it takes from them
+    /// (which loads those: their own failure is the error).
+    fn check_requires<'a>(&'a self, skill: &'a Skill) -> Result<&'a Skill> {
+        for need in &skill.spec.requires {
+            let at = || format!("{}/skill.json", skill.entry.dir.trim_end_matches('/'));
+            let Some(&i) = self.by_id.get(&need.skill) else {
+                return Err(Error::registry(
+                    at(),
+                    format!("requires skill `{}`, which is not in the skill set", need.skill),
+                ));
+            };
+            if need.values.is_empty() {
+                continue;
+            }
+            let required = self.load(i)?;
+            if let Some(name) = need.values.values().find(|v| !required.spec.publish.contains(v)) {
+                return Err(Error::registry(
+                    at(),
+                    format!("requires value `{name}` of skill `{}`, which it does not publish", need.skill),
+                ));
+            }
+        }
+        Ok(skill)
+    }
+}
+
+/// A kept load failure, given again: loading fails only with a registry or an I/O error.
+fn again(e: &Error) -> Error {
+    match e {
+        Error::Registry { file, message } => Error::registry(file, message.clone()),
+        Error::Io { path, source } => Error::io(path, std::io::Error::new(source.kind(), source.to_string())),
+        other => Error::registry("", other.to_string()),
+    }
+}
+
+/// One skill's files under `root`: its input schema and its directory, whose templates are only
+/// listed (read on the skill's first render).
+fn read_skill_files(root: &Path, entry: &ManifestEntry) -> Result<(Files, Deferred)> {
+    let (mut files, mut deferred) = (Files::new(), Deferred::new());
+    collect_dir(root, Path::new(&entry.input_schema), &mut files, &mut deferred, None)?;
+    let dir = Path::new(&entry.dir);
+    collect_dir(root, dir, &mut files, &mut deferred, Some(&dir.join("templates")))?;
+    Ok((files, deferred))
 }
 
 /// Every step writes inside the project: a relative path without `..`. Said plainly here, as the
@@ -557,7 +645,7 @@ fn parse_manifest(bytes: &[u8], checks: Checks) -> Result<Manifest> {
     if checks == Checks::Run {
         check_against("manifest.json", embedded_validator(&MANIFEST, MANIFEST_SCHEMA), &manifest_json)?;
     }
-    Manifest::deserialize(&manifest_json).map_err(|e| Error::registry("manifest.json", e.to_string()))
+    Manifest::deserialize(manifest_json).map_err(|e| Error::registry("manifest.json", e.to_string()))
 }
 
 /// Whether a skill set is checked against the manifest and skill.json schemas while loading.
@@ -833,12 +921,12 @@ mod tests {
     #[test]
     fn embedded_set_passes_the_schema_checks() {
         let files = repository_set();
-        let registry = Registry::from_files(&files, Checks::Run).unwrap();
+        let registry = Registry::from_memory(files, true).unwrap();
         for (text, name) in [(MANIFEST_SCHEMA, "manifest"), (SKILL_SCHEMA, "skill"), (REPORT_SCHEMA, "report")] {
             let schema: Value = serde_json::from_str(text).unwrap();
             assert!(jsonschema::meta::is_valid(&schema), "{name} schema");
         }
-        for skill in registry.skills() {
+        for skill in registry.skills().unwrap() {
             skill.validator().unwrap();
             assert!(jsonschema::meta::is_valid(&skill.input_schema), "{}", skill.id());
             // Each inline template compiles alone, as a run compiles it (else it would be rendered
@@ -851,7 +939,7 @@ mod tests {
 
     #[test]
     fn inline_templates_are_compiled_when_first_rendered_and_kept() {
-        let registry = Registry::from_files(&repository_set(), Checks::Run).unwrap();
+        let registry = Registry::from_memory(repository_set(), true).unwrap();
         let skill = registry.get("database-setup").unwrap();
         let text = skill.templates.inline.iter().find(|t| t.starts_with("{{") && t.len() < 40).unwrap().clone();
         let compiled = || skill.templates.inline_compiled.read().unwrap().as_ref().map_or(0, |t| t.templates.len());
@@ -867,25 +955,44 @@ mod tests {
     }
 
     #[test]
-    fn an_extract_pattern_without_a_group_or_a_missing_required_skill_is_refused() {
+    fn an_extract_pattern_without_a_group_or_a_missing_required_skill_is_refused_when_the_skill_is_used() {
         let mut files = repository_set();
         let path = "schemas/repository-pattern.input.schema.json";
         let mut schema: Value = serde_json::from_slice(&files[path]).unwrap();
         schema["properties"]["entity"]["x-extract-pattern"] = Value::from("[A-Z]+ model");
         files.insert(path.into(), serde_json::to_vec(&schema).unwrap());
-        let err = Registry::from_files(&files, Checks::Run).err().unwrap().to_string();
+        let registry = Registry::from_memory(files, true).unwrap();
+        let err = registry.get("repository-pattern").err().unwrap().to_string();
         assert!(
             err.contains("`entity`: `x-extract-pattern` must be a regular expression with a capture group"),
             "{err}"
         );
+        assert_eq!(registry.skills().err().unwrap().to_string(), err, "loading every skill finds it too");
         let mut files = repository_set();
         let spec = "skills/repository-pattern/skill.json";
         let text = String::from_utf8(files[spec].clone())
             .unwrap()
             .replace("\"skill\": \"database-setup\"", "\"skill\": \"nope\"");
         files.insert(spec.into(), text.into_bytes());
-        let err = Registry::from_files(&files, Checks::Run).err().unwrap().to_string();
+        let registry = Registry::from_memory(files, true).unwrap();
+        let err = registry.get("repository-pattern").err().unwrap().to_string();
         assert!(err.contains("requires skill `nope`, which is not in the skill set"), "{err}");
+    }
+
+    #[test]
+    fn a_broken_skill_fails_alone_when_used_and_nothing_is_loaded_to_list_or_match() {
+        let mut files = repository_set();
+        files.insert("skills/repository-pattern/skill.json".into(), b"{\"steps\": [".to_vec());
+        let registry = Registry::from_memory(files, true).unwrap();
+        assert_eq!(registry.entries().len(), 2);
+        assert_eq!(registry.trigger_index().rank("DB 설정 좀 해줘").matches[0].skill, "database-setup");
+        assert!(registry.loaded.iter().all(|cell| cell.get().is_none()), "listing and ranking load no skill");
+        assert!(registry.get("database-setup").is_ok());
+        let err = registry.get("repository-pattern").err().unwrap().to_string();
+        assert!(err.starts_with("invalid skill set: skills/repository-pattern/skill.json: not valid JSON"), "{err}");
+        let all: Vec<String> =
+            registry.load_all().into_iter().map(|r| r.err().map(|e| e.to_string()).unwrap_or_default()).collect();
+        assert_eq!(all, ["".to_owned(), err]);
     }
 
     #[test]
@@ -896,7 +1003,7 @@ mod tests {
             "schemas/database-setup.input.schema.json".into(),
             br#"{"type": 12, "properties": {"projectPath": {"x-project-dir": true}}}"#.to_vec(),
         );
-        let registry = Registry::from_files(&files, Checks::Run).unwrap();
+        let registry = Registry::from_memory(files, true).unwrap();
         let skill = registry.get("database-setup").unwrap();
         let err = skill.templates.render("templates/empty.tera", &tera::Context::new()).unwrap_err();
         assert!(tera_message(&err).starts_with("skills/database-setup: "), "{}", tera_message(&err));
