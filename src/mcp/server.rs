@@ -1,5 +1,6 @@
 //! The MCP handler: answers `tools/*`, `resources/*` and `skills/*` from the registry and runs
-//! skills through [`crate::pipeline::run`] on a blocking thread, forwarding its stages as
+//! skills through [`crate::pipeline::run`] on a blocking thread (dry runs, on stdio, on the
+//! protocol thread: see [`SkillServer::with_dry_runs_inline`]), forwarding its stages as
 //! `notifications/progress` and stopping it, before it writes, when the call is cancelled (after
 //! which no more progress is sent for it).
 
@@ -72,6 +73,8 @@ struct Inner {
     input_closed: CancellationToken,
     /// Projects must lie under one of these (canonical) directories; empty: anywhere.
     roots: Arc<crate::locate::Roots>,
+    /// Dry runs run on the task that received the call (see [`SkillServer::with_dry_runs_inline`]).
+    dry_runs_inline: bool,
 }
 
 impl SkillServer {
@@ -85,7 +88,17 @@ impl SkillServer {
             runs: Semaphore::new(parallel),
             input_closed,
             roots,
+            dry_runs_inline: false,
         }))
+    }
+
+    /// Runs dry runs on the task that received the call instead of a blocking thread. For the
+    /// stdio server: its one protocol thread would otherwise hand every call to another thread
+    /// and be woken back per stage, which costs more than a dry run (about a millisecond, no
+    /// writes). The HTTP server's worker threads keep handing them over.
+    pub fn with_dry_runs_inline(mut self) -> Self {
+        Arc::get_mut(&mut self.0).expect("a new server is not shared yet").dry_runs_inline = true;
+        self
     }
 
     async fn run_skill(
@@ -101,7 +114,7 @@ impl SkillServer {
         };
         let lang = request.lang;
         let ct = context.ct.clone();
-        if request.dry_run {
+        if request.dry_run && self.0.dry_runs_inline {
             // A dry run writes nothing and takes about a millisecond: it runs here, on the
             // protocol thread, so the call crosses no thread (a hop to a blocking thread and back,
             // and a wake per stage, cost more than the run). Its stages are told afterwards, in
