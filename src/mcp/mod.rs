@@ -30,8 +30,9 @@ use crate::registry::Registry;
 /// `roots`, when not empty, are the only directories a run may write under.
 pub fn serve(registry: Registry, roots: std::sync::Arc<crate::locate::Roots>) -> anyhow::Result<()> {
     // One thread runs the protocol (stdin reader, rmcp, stdout writer): a request and its answer
-    // cross no worker threads on the way. A run itself goes to a blocking thread (see
-    // `SkillServer::run_skill`), so a slow run never holds up reading the next message.
+    // cross no worker threads on the way. A dry run (about a millisecond, no writes) runs on it
+    // too; a writing run goes to a blocking thread (see `SkillServer::run_skill`), so a run that
+    // waits on the disk or a lock never holds up reading the next message (or its cancellation).
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let result = runtime.block_on(serve_stdio(registry, roots));
     // A blocking stdin read (when stdin is not a pipe) cannot be cancelled: don't wait for it.
@@ -44,16 +45,16 @@ async fn serve_stdio(registry: Registry, roots: std::sync::Arc<crate::locate::Ro
     let (input_closed, output_closed) = (CancellationToken::new(), CancellationToken::new());
     let (transport, writer) = transport::spawn(stdin, stdout, input_closed.clone(), output_closed.clone());
     tracing::info!(skills = registry.skills().len(), "serving MCP on stdio");
-    let running =
-        match SkillServer::new(registry.into(), input_closed, roots).serve_with_ct(transport, output_closed).await {
-            Ok(running) => running,
-            Err(ServerInitializeError::ConnectionClosed(_) | ServerInitializeError::Cancelled) => {
-                tracing::info!("stdin closed before a session began");
-                let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
-                return Ok(());
-            }
-            Err(e) => anyhow::bail!("MCP session could not start: {e}"),
-        };
+    let server = SkillServer::new(registry.into(), input_closed, roots).with_dry_runs_inline();
+    let running = match server.serve_with_ct(transport, output_closed).await {
+        Ok(running) => running,
+        Err(ServerInitializeError::ConnectionClosed(_) | ServerInitializeError::Cancelled) => {
+            tracing::info!("stdin closed before a session began");
+            let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+            return Ok(());
+        }
+        Err(e) => anyhow::bail!("MCP session could not start: {e}"),
+    };
     let reason = running.waiting().await?;
     tracing::info!(?reason, "MCP session ended");
     // The transport has dropped its queue; the writer flushes what is left and stops.
