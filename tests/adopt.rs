@@ -240,7 +240,12 @@ fn poetry_project_is_set_up_with_poetry() {
     let t = fixture("poetry");
     std::fs::remove_file(t.project().join("poetry.lock")).unwrap();
     let venv = crate::support::venv("poetry").unwrap_or_else(|why| panic!("{why}"));
-    let poetry_env = [("POETRY_VIRTUALENVS_IN_PROJECT", "true"), ("POETRY_NO_INTERACTION", "1")];
+    let pycache = t.dir.path().join("pycache");
+    let poetry_env = [
+        ("POETRY_VIRTUALENVS_IN_PROJECT", "true"),
+        ("POETRY_NO_INTERACTION", "1"),
+        ("PYTHONPYCACHEPREFIX", pycache.to_str().unwrap()),
+    ];
     let lock = Command::new(venv.join("bin/poetry"))
         .arg("lock")
         .current_dir(t.project())
@@ -283,7 +288,8 @@ fn uv_project_is_set_up_with_uv() {
     assert!(commands[1..].iter().all(|c| c.starts_with("uv run alembic ")), "{commands:?}");
     let pyproject = t.read("pyproject.toml");
     assert!(pyproject.contains("\"fastapi>=0.121\",") && pyproject.contains("\"aiosqlite>=0.20\","), "{pyproject}");
-    follow(&t, &report, true);
+    let pycache = t.dir.path().join("pycache");
+    follow_with(&t, &report, true, ("adopt", "app", "."), &[("PYTHONPYCACHEPREFIX", pycache.to_str().unwrap())]);
     let lock = t.read("uv.lock");
     assert!(lock.contains("name = \"aiosqlite\"") && lock.contains("name = \"alembic\""), "uv.lock not updated");
 }

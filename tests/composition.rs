@@ -163,7 +163,11 @@ fn repository_pattern_follows_the_layout_database_setup_recorded() {
     Test::new().args(["run", "database-setup", "--json", "--input", &setup]).run().code(0);
     let answers: Value = serde_json::from_str(&t.read(".skillrun/answers.json")).unwrap();
     let values = &answers["skills"]["database-setup"]["values"];
-    assert_eq!(values, &json!({"pkgDir": "src/shop", "modPrefix": "shop.", "cdPrefix": ""}), "{answers:#}");
+    assert_eq!(
+        values,
+        &json!({"pkgDir": "src/shop", "modPrefix": "shop.", "cdPrefix": "", "alembicCmd": "alembic"}),
+        "{answers:#}"
+    );
 
     let input = post(&t.project()).to_string();
     let ran = Test::new().args(["run", "repository-pattern", "--json", "--input", &input]).run().code(0);
@@ -190,4 +194,27 @@ fn repository_pattern_follows_the_layout_database_setup_recorded() {
         missing.as_array().unwrap().iter().any(|m| m == ".skillrun/answers.json (database-setup: pkgDir)"),
         "{report}"
     );
+}
+
+/// An adopted Alembic setup whose `alembic.ini` lives one directory down: database-setup's
+/// commands name it (`-c`), and so do repository-pattern's, from the value database-setup
+/// recorded rather than a second copy of the rule.
+#[test]
+fn repository_pattern_names_an_adopted_ini_that_lives_elsewhere() {
+    let t = crate::adopt::fixture("alembic-async");
+    let ini = t.read("alembic.ini").replace("%(here)s/migrations", "%(here)s/../migrations");
+    std::fs::remove_file(t.project().join("alembic.ini")).unwrap();
+    t.write("config/alembic.ini", &ini);
+    let setup = json!({"projectPath": t.project(), "databaseUrl": "sqlite:///./catalog.db"}).to_string();
+    Test::new().args(["run", "database-setup", "--json", "--input", &setup]).run().code(0);
+    let answers: Value = serde_json::from_str(&t.read(".skillrun/answers.json")).unwrap();
+    assert_eq!(answers["skills"]["database-setup"]["values"]["alembicCmd"], "alembic -c config/alembic.ini");
+
+    let input = post(&t.project()).to_string();
+    let ran = Test::new().args(["run", "repository-pattern", "--json", "--dry-run", "--input", &input]).run().code(0);
+    let report = ran.json();
+    let commands: Vec<&str> = report["commands"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let alembic: Vec<&&str> = commands.iter().filter(|c| c.contains("alembic")).collect();
+    assert_eq!(alembic.len(), 3, "{commands:?}");
+    assert!(alembic.iter().all(|c| c.starts_with("alembic -c config/alembic.ini ")), "{commands:?}");
 }

@@ -84,6 +84,8 @@ fn generate_and_check(venv_name: &str, url: &str, db_type: &str) {
         .arg(&project)
         .arg("--venv")
         .arg(&venv)
+        .arg("--mypy-cache")
+        .arg(mypy_cache())
         .env_remove("DATABASE_URL")
         .output()
         .expect("run check_project.py");
@@ -111,6 +113,13 @@ fn generate(project: &Path, url: &str, db_type: &str) {
             "the report shows the password:\n{stdout}\n{stderr}"
         );
     }
+}
+
+/// Where the checkers keep mypy's caches of the libraries, one per venv and set of flags, each
+/// made by the first check that needs it and copied for the others (tests/e2e/check_project.py
+/// says why every project is still checked in full). Under the build's own target directory.
+fn mypy_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("mypy-cache")
 }
 
 /// `scripts/venv.sh NAME tests/requirements/NAME.txt`: the venv's path (built once, reused).
@@ -302,6 +311,8 @@ fn repositories(venv_name: &str, url: &str, db_type: &str) {
         .arg(&project)
         .arg("--venv")
         .arg(&venv)
+        .arg("--mypy-cache")
+        .arg(mypy_cache())
         .env_remove("DATABASE_URL")
         .output()
         .expect("run check_repositories.py");
@@ -407,6 +418,7 @@ fn repositories_in_layout(fixture: &str, layout: &Layout, url: &str, db_type: &s
         .arg(Path::new(ROOT).join("tests/e2e/check_repositories.py"))
         .arg(&root)
         .args(["--venv".as_ref(), venv.as_os_str()])
+        .args(["--mypy-cache".as_ref(), mypy_cache().as_os_str()])
         .args(["--package", package, "--module", module, "--import-root", import_root, "--generated-only"])
         .env_remove("DATABASE_URL")
         .output()

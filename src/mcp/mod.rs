@@ -30,8 +30,9 @@ use crate::registry::Registry;
 /// `roots`, when not empty, are the only directories a run may write under.
 pub fn serve(registry: Registry, roots: std::sync::Arc<crate::locate::Roots>) -> anyhow::Result<()> {
     // One thread runs the protocol (stdin reader, rmcp, stdout writer): a request and its answer
-    // cross no worker threads on the way. A run itself goes to a blocking thread (see
-    // `SkillServer::run_skill`), so a slow run never holds up reading the next message.
+    // cross no worker threads on the way. A dry run (about a millisecond, no writes) runs on it
+    // too; a writing run goes to a blocking thread (see `SkillServer::run_skill`), so a run that
+    // waits on the disk or a lock never holds up reading the next message (or its cancellation).
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let result = runtime.block_on(serve_stdio(registry, roots));
     // A blocking stdin read (when stdin is not a pipe) cannot be cancelled: don't wait for it.
@@ -42,7 +43,7 @@ pub fn serve(registry: Registry, roots: std::sync::Arc<crate::locate::Roots>) ->
 async fn serve_stdio(registry: Registry, roots: std::sync::Arc<crate::locate::Roots>) -> anyhow::Result<()> {
     let (input_closed, output_closed) = (CancellationToken::new(), CancellationToken::new());
     tracing::info!(skills = registry.entries().len(), "serving MCP on stdio");
-    let server = SkillServer::new(registry.into(), input_closed.clone(), roots)?;
+    let server = SkillServer::new(registry.into(), input_closed.clone(), roots)?.with_dry_runs_inline();
     let (stdin, stdout) = rmcp::transport::stdio_pipes();
     let (transport, writer) = transport::spawn(stdin, stdout, input_closed, output_closed.clone());
     let running = match server.serve_with_ct(transport, output_closed).await {

@@ -1,5 +1,6 @@
 //! The MCP handler: answers `tools/*`, `resources/*` and `skills/*` from the registry and runs
-//! skills through [`crate::pipeline::run`] on a blocking thread, forwarding its stages as
+//! skills through [`crate::pipeline::run`] on a blocking thread (dry runs, on stdio, on the
+//! protocol thread: see [`SkillServer::with_dry_runs_inline`]), forwarding its stages as
 //! `notifications/progress` and stopping it, before it writes, when the call is cancelled (after
 //! which no more progress is sent for it).
 
@@ -72,6 +73,8 @@ struct Inner {
     input_closed: CancellationToken,
     /// Projects must lie under one of these (canonical) directories; empty: anywhere.
     roots: Arc<crate::locate::Roots>,
+    /// Dry runs run on the task that received the call (see [`SkillServer::with_dry_runs_inline`]).
+    dry_runs_inline: bool,
 }
 
 impl SkillServer {
@@ -91,7 +94,17 @@ impl SkillServer {
             runs: Semaphore::new(parallel),
             input_closed,
             roots,
+            dry_runs_inline: false,
         })))
+    }
+
+    /// Runs dry runs on the task that received the call instead of a blocking thread. For the
+    /// stdio server: its one protocol thread would otherwise hand every call to another thread
+    /// and be woken back per stage, which costs more than a dry run (about a millisecond, no
+    /// writes). The HTTP server's worker threads keep handing them over.
+    pub fn with_dry_runs_inline(mut self) -> Self {
+        Arc::get_mut(&mut self.0).expect("a new server is not shared yet").dry_runs_inline = true;
+        self
     }
 
     async fn run_skill(
@@ -105,42 +118,70 @@ impl SkillServer {
             Ok(request) => crate::Request { roots: self.0.roots.clone(), ..request },
             Err((lang, errors)) => return Ok(tools::failure_result(&id, Status::Invalid, lang, errors).into()),
         };
+        let lang = request.lang;
+        let ct = context.ct.clone();
+        if request.dry_run && self.0.dry_runs_inline {
+            // A dry run writes nothing and takes about a millisecond: it runs here, on the
+            // protocol thread, so the call crosses no thread (a hop to a blocking thread and back,
+            // and a wake per stage, cost more than the run). Its stages are told afterwards, in
+            // the same order, before the answer.
+            let mut stages = Vec::with_capacity(4);
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::pipeline::run(&self.0.registry, &request, &mut |stage| {
+                    stages.push(stage);
+                    !ct.is_cancelled()
+                })
+            }));
+            let Ok(result) = run else {
+                return Err(ErrorData::internal_error("the run stopped unexpectedly: it panicked", None));
+            };
+            for stage in stages {
+                self.tell_progress(stage, lang, &context).await;
+            }
+            return answer(&id, lang, result);
+        }
         let _permit = tokio::select! {
             permit = self.0.runs.acquire() => permit.map_err(|_| ErrorData::internal_error("the server is shutting down", None))?,
             () = context.ct.cancelled() => return Err(cancelled()),
         };
-        let (stage_tx, mut stages) = mpsc::unbounded_channel::<Stage>();
         let registry = self.0.registry.clone();
-        let ct = context.ct.clone();
-        let lang = request.lang;
+        if context.meta.get_progress_token().is_none() {
+            // Nobody to tell the stages to: the run only checks for cancellation.
+            let run = tokio::task::spawn_blocking(move || {
+                crate::pipeline::run(&registry, &request, &mut |_| !ct.is_cancelled())
+            });
+            return match run.await {
+                Ok(result) => answer(&id, lang, result),
+                Err(e) => Err(ErrorData::internal_error(format!("the run stopped unexpectedly: {e}"), None)),
+            };
+        }
+        let (stage_tx, mut stages) = mpsc::unbounded_channel::<Stage>();
         let run = tokio::task::spawn_blocking(move || run_until_cancelled(&registry, &request, &ct, &stage_tx));
-        let progress_token = context.meta.get_progress_token();
         while let Some(stage) = stages.recv().await {
-            // After `notifications/cancelled` (or the end of input) nothing more is said about
-            // this call: the remaining stages are drained unsent.
-            let silenced = context.ct.is_cancelled() || self.0.input_closed.is_cancelled();
-            if let Some(token) = progress_token.as_ref().filter(|_| !silenced) {
-                let (step, total) = stage.progress();
-                let param = ProgressNotificationParam::new(token.clone(), f64::from(step))
-                    .with_total(f64::from(total))
-                    .with_message(stage_message(stage, lang));
-                tokio::select! {
-                    sent = context.peer.notify_progress(param) => if let Err(e) = sent {
-                        tracing::debug!(error = %e, "cannot send progress");
-                    },
-                    () = self.0.input_closed.cancelled() => {}
-                    () = context.ct.cancelled() => {}
-                }
-            }
+            self.tell_progress(stage, lang, &context).await;
         }
         match run.await {
-            Ok(Ok(report)) => Ok(tools::report_result(&report).into()),
-            Ok(Err(crate::Error::Cancelled)) => Err(cancelled()),
-            Ok(Err(e)) => {
-                tracing::warn!(skill = %id, error = %e, "run failed");
-                Ok(tools::error_result(&id, lang, &e).into())
-            }
+            Ok(result) => answer(&id, lang, result),
             Err(e) => Err(ErrorData::internal_error(format!("the run stopped unexpectedly: {e}"), None)),
+        }
+    }
+
+    /// Sends `stage` as `notifications/progress` when the call asked for progress. After
+    /// `notifications/cancelled` (or the end of input) nothing more is said about the call: the
+    /// remaining stages go unsent.
+    async fn tell_progress(&self, stage: Stage, lang: Option<Lang>, context: &RequestContext<RoleServer>) {
+        let silenced = context.ct.is_cancelled() || self.0.input_closed.is_cancelled();
+        let Some(token) = context.meta.get_progress_token().filter(|_| !silenced) else { return };
+        let (step, total) = stage.progress();
+        let param = ProgressNotificationParam::new(token, f64::from(step))
+            .with_total(f64::from(total))
+            .with_message(stage_message(stage, lang));
+        tokio::select! {
+            sent = context.peer.notify_progress(param) => if let Err(e) = sent {
+                tracing::debug!(error = %e, "cannot send progress");
+            },
+            () = self.0.input_closed.cancelled() => {}
+            () = context.ct.cancelled() => {}
         }
     }
 
@@ -171,6 +212,18 @@ fn run_until_cancelled(
         let _ = stages.send(stage);
         !ct.is_cancelled()
     })
+}
+
+/// A run's outcome as the call's answer.
+fn answer(id: &str, lang: Option<Lang>, result: crate::Result<crate::Report>) -> Result<CallToolResponse, ErrorData> {
+    match result {
+        Ok(report) => Ok(tools::report_result(&report).into()),
+        Err(crate::Error::Cancelled) => Err(cancelled()),
+        Err(e) => {
+            tracing::warn!(skill = %id, error = %e, "run failed");
+            Ok(tools::error_result(id, lang, &e).into())
+        }
+    }
 }
 
 /// Nobody reads the answer to a cancelled call (rmcp drops it), but the handler must end.

@@ -140,7 +140,13 @@ def main() -> int:
     for key in ("VIRTUAL_ENV", "PYTHONPATH", "CONDA_PREFIX"):
         env.pop(key, None)
     env["PATH"] = f"{args.venv.resolve() / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # No __pycache__ in the project: bytecode goes under the caller's PYTHONPYCACHEPREFIX when
+    # it names one (a project venv made by `uv sync` or `poetry install` has none compiled, and
+    # every `uv run` / `poetry run` would compile the same libraries again), else nowhere.
+    if env.get("PYTHONPYCACHEPREFIX"):
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     commands: list[str] = report["commands"]
     # `cd backend && uv run alembic -c db/alembic.ini upgrade head`: the alembic command with its
     # options, and the prefix that runs the project's tools.

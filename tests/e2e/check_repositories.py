@@ -1,7 +1,7 @@
 """End-to-end check of a project made by database-setup, then repository-pattern for
 Author and Post (Post.author_id references Author).
 
-    python check_repositories.py PROJECT_DIR --venv VENV_DIR
+    python check_repositories.py PROJECT_DIR --venv VENV_DIR [--mypy-cache DIR]
         [--package PKG --module PREFIX --import-root DIR --generated-only]
 
 PROJECT_DIR is where alembic.ini is (a backend's subdirectory); PKG the generated package under
@@ -58,12 +58,10 @@ def check_types(project: Project, import_root: str) -> None:
     # The repository-pattern files, strictly; what they import is read, not reported. Module
     # names come from the import root only, as Python finds them when the project runs.
     project.env["MYPYPATH"] = import_root
-    project.run(
-        "mypy",
+    project.mypy(
         "--strict",
         "--explicit-package-bases",
         "--follow-imports=silent",
-        "--no-incremental",
         *generated(project),
     )
 
@@ -247,8 +245,11 @@ def main() -> int:
     parser.add_argument("--module", default="app.")
     parser.add_argument("--import-root", default=".")
     parser.add_argument("--generated-only", action="store_true")
+    parser.add_argument("--mypy-cache", type=Path, help="see check_project.py")
     args = parser.parse_args()
-    project = Project(args.project.resolve(), args.venv.resolve(), args.package)
+    project = Project(
+        args.project.resolve(), args.venv.resolve(), args.package, args.mypy_cache
+    )
     root = args.import_root
     started = time.monotonic()
     try:

@@ -120,6 +120,39 @@ fn a_call_generates_a_sqlite_project_with_progress_and_a_rerun_changes_nothing()
 }
 
 #[test]
+fn a_dry_run_reports_its_stages_before_its_answer_and_writes_nothing() {
+    // A dry run runs on the protocol thread: its stages are told after the run, still before the answer.
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start();
+    server.initialize("2025-06-18");
+    let mut args = sqlite_input(dir.path());
+    args["dryRun"] = json!(true);
+    args["lang"] = json!("ko");
+    let params = json!({"name": "database-setup", "arguments": args, "_meta": {"progressToken": 9}});
+    let result = server.request("tools/call", params)["result"].clone();
+    assert_eq!(result["structuredContent"]["status"], "dry-run", "{result}");
+    let progress: Vec<(Value, f64, Value)> = server
+        .notifications
+        .iter()
+        .filter(|n| n["method"] == "notifications/progress")
+        .map(|n| {
+            (
+                n["params"]["progressToken"].clone(),
+                n["params"]["progress"].as_f64().unwrap(),
+                n["params"]["message"].clone(),
+            )
+        })
+        .collect();
+    let files = result["structuredContent"]["files"].as_array().unwrap().len();
+    let planned = json!(format!("파일 {files}개 계획 완료"));
+    assert_eq!(
+        progress,
+        [(json!(9), 1.0, json!("입력 확인 완료")), (json!(9), 2.0, planned), (json!(9), 4.0, json!("완료"))]
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a dry run writes nothing");
+}
+
+#[test]
 fn invalid_input_is_a_tool_error_with_the_field_errors() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start();
