@@ -574,8 +574,8 @@ impl Registry {
         loaded.as_ref().map_err(again)
     }
 
-    /// The skills `skill` requires are in the set, and publish the values it takes from them
-    /// (which loads those: their own failure is the error).
+    /// The skills `skill` requires are in the set, load, and publish the values it takes from
+    /// them (their own failure is the error).
     fn check_requires<'a>(&'a self, skill: &'a Skill) -> Result<&'a Skill> {
         for need in &skill.spec.requires {
             let at = || format!("{}/skill.json", skill.entry.dir.trim_end_matches('/'));
@@ -585,9 +585,8 @@ impl Registry {
                     format!("requires skill `{}`, which is not in the skill set", need.skill),
                 ));
             };
-            if need.values.is_empty() {
-                continue;
-            }
+            // Loaded even when no value is taken from it: a run of this skill may name the
+            // required skill's inputs, and a broken skill it builds on is this skill's failure too.
             let required = self.load(i)?;
             if let Some(name) = need.values.values().find(|v| !required.spec.publish.contains(v)) {
                 return Err(Error::registry(
@@ -993,6 +992,17 @@ mod tests {
         let all: Vec<String> =
             registry.load_all().into_iter().map(|r| r.err().map(|e| e.to_string()).unwrap_or_default()).collect();
         assert_eq!(all, ["".to_owned(), err]);
+    }
+
+    #[test]
+    fn a_skill_that_builds_on_a_broken_skill_fails_with_its_error() {
+        let mut files = repository_set();
+        files.insert("skills/database-setup/SKILL.md".into(), b"no front matter".to_vec());
+        let registry = Registry::from_memory(files, true).unwrap();
+        let broken = registry.get("database-setup").err().unwrap().to_string();
+        assert!(broken.contains("skills/database-setup/SKILL.md"), "{broken}");
+        let err = registry.get("repository-pattern").err().map(|e| e.to_string());
+        assert_eq!(err.as_ref(), Some(&broken), "repository-pattern requires database-setup");
     }
 
     #[test]

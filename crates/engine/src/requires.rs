@@ -91,7 +91,7 @@ pub fn resolve(
             }
         }
         if !missing.is_empty() {
-            let inputs = registry.get(&need.skill).map(|s| s.required_inputs()).unwrap_or_default();
+            let inputs = registry.get(&need.skill)?.required_inputs();
             out.unmet.push(Unmet { skill: need.skill.clone(), missing, inputs });
             continue;
         }
