@@ -97,18 +97,8 @@ fn a_call_generates_a_sqlite_project_with_progress_and_a_rerun_changes_nothing()
     assert!(result["content"][0]["text"].as_str().unwrap().contains(report["message"].as_str().unwrap()));
     assert!(std::fs::read_to_string(project.join(".env")).unwrap().contains("sqlite+aiosqlite:///./app.db"));
     assert!(project.join("alembic.ini").is_file());
-    let progress: Vec<(Value, f64, f64)> = server
-        .notifications
-        .iter()
-        .filter(|n| n["method"] == "notifications/progress")
-        .map(|n| {
-            (
-                n["params"]["progressToken"].clone(),
-                n["params"]["progress"].as_f64().unwrap(),
-                n["params"]["total"].as_f64().unwrap(),
-            )
-        })
-        .collect();
+    let progress: Vec<(Value, f64, f64)> =
+        progress(&server).map(|(token, p, n)| (token.clone(), p, n["total"].as_f64().unwrap())).collect();
     assert_eq!(progress, [1.0, 2.0, 3.0, 4.0].map(|p| (json!("setup-1"), p, 4.0)));
 
     let again = server.call("database-setup", sqlite_input(&project));
@@ -117,6 +107,14 @@ fn a_call_generates_a_sqlite_project_with_progress_and_a_rerun_changes_nothing()
         again["structuredContent"]["files"].as_array().unwrap().iter().all(|f| f["action"] == "unchanged"),
         "{again}"
     );
+}
+
+/// The `notifications/progress` the server sent, in order: (token, progress, all params).
+fn progress(server: &Server) -> impl Iterator<Item = (&Value, f64, &Value)> {
+    server.notifications.iter().filter(|n| n["method"] == "notifications/progress").map(|n| {
+        let params = &n["params"];
+        (&params["progressToken"], params["progress"].as_f64().unwrap(), params)
+    })
 }
 
 #[test]
@@ -131,18 +129,8 @@ fn a_dry_run_reports_its_stages_before_its_answer_and_writes_nothing() {
     let params = json!({"name": "database-setup", "arguments": args, "_meta": {"progressToken": 9}});
     let result = server.request("tools/call", params)["result"].clone();
     assert_eq!(result["structuredContent"]["status"], "dry-run", "{result}");
-    let progress: Vec<(Value, f64, Value)> = server
-        .notifications
-        .iter()
-        .filter(|n| n["method"] == "notifications/progress")
-        .map(|n| {
-            (
-                n["params"]["progressToken"].clone(),
-                n["params"]["progress"].as_f64().unwrap(),
-                n["params"]["message"].clone(),
-            )
-        })
-        .collect();
+    let progress: Vec<(Value, f64, Value)> =
+        progress(&server).map(|(token, p, n)| (token.clone(), p, n["message"].clone())).collect();
     let files = result["structuredContent"]["files"].as_array().unwrap().len();
     let planned = json!(format!("파일 {files}개 계획 완료"));
     assert_eq!(
