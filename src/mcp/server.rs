@@ -145,20 +145,20 @@ impl SkillServer {
             () = context.ct.cancelled() => return Err(cancelled()),
         };
         let registry = self.0.registry.clone();
-        if context.meta.get_progress_token().is_none() {
-            // Nobody to tell the stages to: the run only checks for cancellation.
-            let run = tokio::task::spawn_blocking(move || {
-                crate::pipeline::run(&registry, &request, &mut |_| !ct.is_cancelled())
-            });
-            return match run.await {
-                Ok(result) => answer(&id, lang, result),
-                Err(e) => Err(ErrorData::internal_error(format!("the run stopped unexpectedly: {e}"), None)),
-            };
-        }
-        let (stage_tx, mut stages) = mpsc::unbounded_channel::<Stage>();
-        let run = tokio::task::spawn_blocking(move || run_until_cancelled(&registry, &request, &ct, &stage_tx));
-        while let Some(stage) = stages.recv().await {
-            self.tell_progress(stage, lang, &context).await;
+        // Without a progress token nobody is told the stages: no channel, so the run never wakes
+        // this task before it ends, and only checks for cancellation.
+        let (stage_tx, stages) = match context.meta.get_progress_token() {
+            Some(_) => {
+                let (tx, rx) = mpsc::unbounded_channel::<Stage>();
+                (Some(tx), Some(rx))
+            }
+            None => (None, None),
+        };
+        let run = tokio::task::spawn_blocking(move || run_until_cancelled(&registry, &request, &ct, stage_tx.as_ref()));
+        if let Some(mut stages) = stages {
+            while let Some(stage) = stages.recv().await {
+                self.tell_progress(stage, lang, &context).await;
+            }
         }
         match run.await {
             Ok(result) => answer(&id, lang, result),
@@ -201,15 +201,18 @@ impl SkillServer {
     }
 }
 
-/// Runs the pipeline, reporting each stage on `stages`; stops before writing once `ct` is cancelled.
+/// Runs the pipeline, reporting each stage on `stages` when given; stops before writing once `ct`
+/// is cancelled.
 fn run_until_cancelled(
     registry: &Registry,
     request: &crate::Request,
     ct: &CancellationToken,
-    stages: &mpsc::UnboundedSender<Stage>,
+    stages: Option<&mpsc::UnboundedSender<Stage>>,
 ) -> crate::Result<crate::Report> {
     crate::pipeline::run(registry, request, &mut |stage| {
-        let _ = stages.send(stage);
+        if let Some(stages) = stages {
+            let _ = stages.send(stage);
+        }
         !ct.is_cancelled()
     })
 }
@@ -346,7 +349,7 @@ mod tests {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let ct = CancellationToken::new();
         ct.cancel();
-        let result = run_until_cancelled(&crate::skills::embedded().unwrap(), &request, &ct, &tx);
+        let result = run_until_cancelled(&crate::skills::embedded().unwrap(), &request, &ct, Some(&tx));
         assert!(matches!(result, Err(crate::Error::Cancelled)), "{result:?}");
         assert_eq!(rx.try_recv().ok(), Some(Stage::Validated));
         assert!(!project.exists(), "nothing may be written");
