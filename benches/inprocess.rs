@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use skillrun::trigger::{SkillTriggers, TriggerIndex};
+use skillrun::trigger::TriggerIndex;
 use skillrun::{Registry, Request};
 
 const KO: &str = "DB 설정 좀 해줘";
@@ -68,15 +68,7 @@ fn scaling(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("registry_load", n), &dir, |b, dir| {
             b.iter(|| Registry::from_dir(dir).unwrap())
         });
-        let sets: Vec<SkillTriggers<'_>> = registry
-            .entries()
-            .iter()
-            .map(|e| SkillTriggers {
-                skill: &e.id,
-                phrases: e.triggers.ko.iter().chain(&e.triggers.en).map(String::as_str).collect(),
-                words: &e.words,
-            })
-            .collect();
+        let sets = registry.trigger_sets();
         g.bench_with_input(BenchmarkId::new("trigger_index", n), &sets, |b, sets| b.iter(|| TriggerIndex::new(sets)));
         g.sample_size(100);
         g.bench_with_input(BenchmarkId::new("match_ko", n), &registry, |b, r| b.iter(|| skillrun::chat::rank(r, KO)));

@@ -525,18 +525,20 @@ impl Registry {
     /// The trigger index of all skills (Korean phrases, then English, and words, per skill), built
     /// once from the manifest.
     pub fn trigger_index(&self) -> &TriggerIndex {
-        self.triggers.get_or_init(|| {
-            let sets: Vec<SkillTriggers<'_>> = self
-                .entries
-                .iter()
-                .map(|e| SkillTriggers {
-                    skill: &e.id,
-                    phrases: e.triggers.ko.iter().chain(&e.triggers.en).map(String::as_str).collect(),
-                    words: &e.words,
-                })
-                .collect();
-            TriggerIndex::new(&sets)
-        })
+        self.triggers.get_or_init(|| TriggerIndex::new(&self.trigger_sets()))
+    }
+
+    /// What the trigger index is built from: each skill's Korean phrases, then English, and its
+    /// words, in manifest order.
+    pub fn trigger_sets(&self) -> Vec<SkillTriggers<'_>> {
+        self.entries
+            .iter()
+            .map(|e| SkillTriggers {
+                skill: &e.id,
+                phrases: e.triggers.ko.iter().chain(&e.triggers.en).map(String::as_str).collect(),
+                words: &e.words,
+            })
+            .collect()
     }
 
     /// A skill's manifest entry, without loading the skill.
